@@ -1,0 +1,37 @@
+package dev.quill.engine;
+
+import dev.quill.engine.sampling.SamplingParams;
+import java.util.Set;
+
+/**
+ * One sequence to generate.
+ *
+ * @param prompt         prompt token ids (already including BOS when the model wants it)
+ * @param sampling       how to pick tokens
+ * @param maxTokens      generated tokens at most (0 is allowed: only prompt logprobs are computed)
+ * @param logprobs       number of top alternatives to report per generated token; -1 reports no logprobs at all,
+ *                       0 reports only the chosen token's logprob
+ * @param promptLogprobs also report the logprob (and {@code logprobs} alternatives) of every prompt token
+ * @param stopTokenIds   extra token ids that end generation (besides the model's end-of-generation tokens)
+ * @param ignoreEos      keep generating past end-of-generation tokens (benchmarks)
+ */
+public record GenerationRequest(
+        int[] prompt,
+        SamplingParams sampling,
+        int maxTokens,
+        int logprobs,
+        boolean promptLogprobs,
+        Set<Integer> stopTokenIds,
+        boolean ignoreEos) {
+
+    public GenerationRequest {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt must contain at least one token");
+        if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0");
+        if (sampling == null) sampling = SamplingParams.GREEDY;
+        stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
+    }
+
+    public static GenerationRequest of(int[] prompt, SamplingParams sampling, int maxTokens) {
+        return new GenerationRequest(prompt, sampling, maxTokens, -1, false, Set.of(), false);
+    }
+}
