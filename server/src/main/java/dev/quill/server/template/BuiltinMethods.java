@@ -341,7 +341,7 @@ final class BuiltinMethods {
                 while (i < n && Py.isSpace(s.charAt(i))) i++;
                 if (i >= n) break;
                 if (max >= 0 && parts.size() >= max) {
-                    parts.add(Py.rstrip(s.substring(i)));
+                    parts.add(s.substring(i));
                     break;
                 }
                 int start = i;
@@ -355,7 +355,7 @@ final class BuiltinMethods {
             while (i > 0 && Py.isSpace(s.charAt(i - 1))) i--;
             if (i <= 0) break;
             if (max >= 0 && parts.size() >= max) {
-                parts.add(0, Py.strip(s.substring(0, i), null, true, false));
+                parts.add(0, s.substring(0, i));
                 break;
             }
             int end = i;

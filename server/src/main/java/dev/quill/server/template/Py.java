@@ -315,6 +315,19 @@ final class Py {
         return Args.MISSING;
     }
 
+    /** Python's {@code d[key] = value}: an existing equal key (1 == 1.0 == True) keeps its place and spelling. */
+    static void dictPut(Map<Object, Object> map, Object key, Object value) {
+        if (!(key instanceof String) && key != null && !map.containsKey(key)) {
+            for (Map.Entry<Object, Object> e : map.entrySet()) {
+                if (!(e.getKey() instanceof String) && eq(e.getKey(), key)) {
+                    e.setValue(value);
+                    return;
+                }
+            }
+        }
+        map.put(key, value);
+    }
+
     static int length(Object v) {
         return switch (v) {
             case null -> throw typeError("object of type 'NoneType' has no len()");

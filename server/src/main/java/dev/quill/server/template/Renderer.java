@@ -305,7 +305,7 @@ final class Renderer {
                     if (key instanceof List || key instanceof Map) {
                         throw new TemplateException("unhashable type: '" + Py.typeName(key) + "'");
                     }
-                    map.put(key, eval(d.values().get(i), scope));
+                    Py.dictPut(map, key, eval(d.values().get(i), scope));
                 }
                 yield map;
             }
