@@ -1,7 +1,5 @@
 package dev.quill.server.template;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -17,10 +15,6 @@ record Args(List<Object> positional, Map<String, Object> keywords) {
     };
 
     static final Args NONE = new Args(List.of(), Map.of());
-
-    static Args of(Object... positional) {
-        return new Args(Arrays.asList(positional), Map.of());
-    }
 
     /**
      * Binds the arguments to named parameters like a Python call would: positional first, then keywords.
@@ -54,13 +48,5 @@ record Args(List<Object> positional, Map<String, Object> keywords) {
     /** These arguments without the first {@code n} positional ones. */
     Args dropPositional(int n) {
         return new Args(positional.subList(Math.min(n, positional.size()), positional.size()), keywords);
-    }
-
-    /** These arguments with {@code value} prepended, as when a filter receives the piped value. */
-    Args prepend(Object value) {
-        List<Object> all = new ArrayList<>(positional.size() + 1);
-        all.add(value);
-        all.addAll(positional);
-        return new Args(all, keywords);
     }
 }

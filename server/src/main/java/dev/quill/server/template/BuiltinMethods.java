@@ -78,15 +78,15 @@ final class BuiltinMethods {
                 args.bind("items");
                 List<Object> items = new ArrayList<>(m.size());
                 for (Map.Entry<?, ?> e : m.entrySet()) items.add(PyTuple.of(e.getKey(), e.getValue()));
-                return items;
+                return new DictView("dict_items", items);
             }
             case "keys" -> {
                 args.bind("keys");
-                return new ArrayList<Object>(m.keySet());
+                return new DictView("dict_keys", new ArrayList<>(m.keySet()));
             }
             case "values" -> {
                 args.bind("values");
-                return new ArrayList<Object>(m.values());
+                return new DictView("dict_values", new ArrayList<>(m.values()));
             }
             default -> {
                 args.bind("copy");

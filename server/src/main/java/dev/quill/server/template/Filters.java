@@ -66,17 +66,19 @@ final class Filters {
             case "e", "escape", "forceescape" -> noArgs(args, name, escape(Py.str(value)));
             case "first" -> {
                 args.bind(name);
-                if (value instanceof Undefined u) throw u.error();
                 List<Object> items = Py.iterate(value);
                 yield items.isEmpty() ? new Undefined("No first item, sequence was empty.") : items.get(0);
             }
             case "last" -> {
                 args.bind(name);
-                if (value instanceof Undefined u) throw u.error();
                 List<Object> items = Py.iterate(value);
                 yield items.isEmpty() ? new Undefined("No last item, sequence was empty.") : items.get(items.size() - 1);
             }
-            case "float" -> toFloat(value, Args.or(args.bind(name, "default")[0], 0.0));
+            case "float" -> {
+                Object fallback = Args.or(args.bind(name, "default")[0], 0.0);
+                if (value instanceof Undefined u) throw u.error();
+                yield toFloat(value, fallback);
+            }
             case "format" -> {
                 if (!args.positional().isEmpty() && !args.keywords().isEmpty()) {
                     throw new TemplateException("can't handle positional and keyword arguments at the same time");
@@ -239,6 +241,7 @@ final class Filters {
         Object[] a = args.bind("int", "default", "base");
         Object fallback = Args.or(a[0], 0L);
         int base = (int) Py.toLong(Args.or(a[1], 10L));
+        if (value instanceof Undefined u) throw u.error();
         switch (value) {
             case null -> { return fallback; }
             case Long l -> { return l; }
@@ -292,6 +295,7 @@ final class Filters {
         String indentation = width instanceof String s ? s : " ".repeat((int) Math.max(0, Py.toLong(width)));
         boolean first = Py.truthy(Args.or(a[1], false));
         boolean blank = Py.truthy(Args.or(a[2], false));
+        if (value instanceof Undefined u) throw u.error();
         List<Object> lines = BuiltinMethods.splitLines(Py.str(value) + "\n", false);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < lines.size(); i++) {
@@ -368,6 +372,7 @@ final class Filters {
         String by = Py.str(Args.or(a[1], "key"));
         boolean reverse = Py.truthy(Args.or(a[2], false));
         if (!by.equals("key") && !by.equals("value")) throw new TemplateException("You can only sort by either \"key\" or \"value\"");
+        if (value instanceof Undefined u) throw u.error();
         if (!(value instanceof Map<?, ?> m)) throw new TemplateException("dictsort filter expects a mapping");
         List<Object> items = new ArrayList<>();
         for (Map.Entry<?, ?> e : m.entrySet()) items.add(PyTuple.of(e.getKey(), e.getValue()));

@@ -31,10 +31,6 @@ final class LoopContext {
         return items.size();
     }
 
-    int depth0() {
-        return depth0;
-    }
-
     Function<Object, String> recurse() {
         return recurse;
     }

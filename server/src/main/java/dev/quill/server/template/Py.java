@@ -48,6 +48,7 @@ final class Py {
             case PyTuple t -> "tuple";
             case List<?> l -> "list";
             case Map<?, ?> m -> "dict";
+            case DictView d -> d.kind();
             case Undefined u -> "Undefined";
             case Namespace n -> "Namespace";
             case LoopContext l -> "LoopContext";
@@ -128,6 +129,7 @@ final class Py {
             case String s -> !s.isEmpty();
             case List<?> l -> !l.isEmpty();
             case Map<?, ?> m -> !m.isEmpty();
+            case DictView d -> !d.items().isEmpty();
             case Undefined u -> false;
             default -> true;
         };
@@ -170,6 +172,7 @@ final class Py {
                 }
                 yield sb.append('}').toString();
             }
+            case DictView d -> d.kind() + "(" + repr(d.items()) + ")";
             case Undefined u -> "Undefined";
             case Namespace n -> "<Namespace " + repr(n.attributes()) + ">";
             case LoopContext l -> "<LoopContext " + (l.index0() + 1) + "/" + l.length() + ">";
@@ -334,6 +337,7 @@ final class Py {
             case String s -> s.codePointCount(0, s.length());
             case List<?> l -> l.size();
             case Map<?, ?> m -> m.size();
+            case DictView d -> d.items().size();
             case Undefined u -> 0;
             default -> throw typeError("object of type '" + typeName(v) + "' has no len()");
         };
@@ -345,6 +349,7 @@ final class Py {
             case null -> throw typeError("'NoneType' object is not iterable");
             case List<?> l -> (List<Object>) l;
             case Map<?, ?> m -> new ArrayList<>(m.keySet());
+            case DictView d -> d.items();
             case String s -> characters(s);
             case Undefined u -> List.of();
             default -> throw typeError("'" + typeName(v) + "' object is not iterable");
@@ -371,6 +376,7 @@ final class Py {
                 yield false;
             }
             case Map<?, ?> m -> dictGet(m, item) != Args.MISSING;
+            case DictView d -> contains(d.items(), item);
             case Undefined u -> false;
             default -> throw typeError("argument of type '" + typeName(container) + "' is not iterable");
         };

@@ -24,7 +24,7 @@ final class Tests {
             case "sequence" -> noArgs(args, name, value instanceof String || value instanceof List
                     || value instanceof Map || value instanceof Undefined);
             case "iterable" -> noArgs(args, name, value instanceof String || value instanceof List
-                    || value instanceof Map || value instanceof Undefined);
+                    || value instanceof Map || value instanceof DictView || value instanceof Undefined);
             case "callable" -> noArgs(args, name, value instanceof Callable
                     || (value instanceof LoopContext l && l.recurse() != null));
             case "lower" -> noArgs(args, name, isCase(Py.str(value), false));

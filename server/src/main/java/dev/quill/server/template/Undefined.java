@@ -7,8 +7,6 @@ package dev.quill.server.template;
  */
 final class Undefined {
 
-    static final Undefined EMPTY = new Undefined("value is undefined");
-
     private final String message;
 
     Undefined(String message) {
