@@ -3,8 +3,10 @@ package dev.quill.server.template;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * The Python methods templates call on values: {@code str} methods ({@code strip}, {@code split},
@@ -146,9 +148,9 @@ final class BuiltinMethods {
                 }
                 yield match;
             }
-            case "upper" -> noArgs(args, name, s.toUpperCase(java.util.Locale.ROOT));
-            case "lower" -> noArgs(args, name, s.toLowerCase(java.util.Locale.ROOT));
-            case "casefold" -> noArgs(args, name, s.toUpperCase(java.util.Locale.ROOT).toLowerCase(java.util.Locale.ROOT));
+            case "upper" -> noArgs(args, name, s.toUpperCase(Locale.ROOT));
+            case "lower" -> noArgs(args, name, s.toLowerCase(Locale.ROOT));
+            case "casefold" -> noArgs(args, name, s.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT));
             case "title" -> noArgs(args, name, title(s));
             case "capitalize" -> noArgs(args, name, capitalize(s));
             case "swapcase" -> noArgs(args, name, swapcase(s));
@@ -225,7 +227,7 @@ final class BuiltinMethods {
         throw new TemplateException(method + "() argument must be str, not " + Py.typeName(v));
     }
 
-    private static boolean all(String s, java.util.function.IntPredicate p) {
+    private static boolean all(String s, IntPredicate p) {
         return !s.isEmpty() && s.codePoints().allMatch(p);
     }
 
@@ -245,7 +247,7 @@ final class BuiltinMethods {
             int cp = s.codePointAt(i);
             i += Character.charCount(cp);
             String c = Character.toString(cp);
-            sb.append(previousCased ? c.toLowerCase(java.util.Locale.ROOT) : titleCase(cp));
+            sb.append(previousCased ? c.toLowerCase(Locale.ROOT) : titleCase(cp));
             previousCased = isCased(cp);
         }
         return sb.toString();
@@ -253,22 +255,22 @@ final class BuiltinMethods {
 
     private static String titleCase(int cp) {
         int title = Character.toTitleCase(cp);
-        return title != cp ? Character.toString(title) : Character.toString(cp).toUpperCase(java.util.Locale.ROOT);
+        return title != cp ? Character.toString(title) : Character.toString(cp).toUpperCase(Locale.ROOT);
     }
 
     /** Python's str.capitalize(): first character title-cased, the rest lowered. */
     static String capitalize(String s) {
         if (s.isEmpty()) return s;
         int first = s.codePointAt(0);
-        return titleCase(first) + s.substring(Character.charCount(first)).toLowerCase(java.util.Locale.ROOT);
+        return titleCase(first) + s.substring(Character.charCount(first)).toLowerCase(Locale.ROOT);
     }
 
     private static String swapcase(String s) {
         StringBuilder sb = new StringBuilder(s.length());
         s.codePoints().forEach(cp -> {
             String c = Character.toString(cp);
-            sb.append(Character.isUpperCase(cp) ? c.toLowerCase(java.util.Locale.ROOT)
-                    : Character.isLowerCase(cp) ? c.toUpperCase(java.util.Locale.ROOT) : c);
+            sb.append(Character.isUpperCase(cp) ? c.toLowerCase(Locale.ROOT)
+                    : Character.isLowerCase(cp) ? c.toUpperCase(Locale.ROOT) : c);
         });
         return sb.toString();
     }

@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -137,7 +138,7 @@ public final class ChatTemplate {
                 for (Object item : c) copy.add(normalize(item, path + "[" + i++ + "]"));
                 yield copy;
             }
-            case Object[] array -> normalize(java.util.Arrays.asList(array), path);
+            case Object[] array -> normalize(Arrays.asList(array), path);
             default -> throw new TemplateException("unsupported value of type " + v.getClass().getName()
                     + " at '" + path + "' in the chat template context");
         };

@@ -1,11 +1,14 @@
 package dev.quill.server.template;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -111,8 +114,8 @@ final class Filters {
                 yield sb.toString();
             }
             case "list" -> noArgs(args, name, new ArrayList<>(Py.iterate(value)));
-            case "lower" -> noArgs(args, name, Py.str(value).toLowerCase(java.util.Locale.ROOT));
-            case "upper" -> noArgs(args, name, Py.str(value).toUpperCase(java.util.Locale.ROOT));
+            case "lower" -> noArgs(args, name, Py.str(value).toLowerCase(Locale.ROOT));
+            case "upper" -> noArgs(args, name, Py.str(value).toUpperCase(Locale.ROOT));
             case "map" -> map(r, value, args);
             case "max", "min" -> extreme(name, value, args);
             case "select", "reject" -> selectOrReject(r, value, args, name.equals("select"), false);
@@ -130,7 +133,7 @@ final class Filters {
                 args.bind(name);
                 if (value instanceof String s) yield new StringBuilder(s).reverse().toString();
                 List<Object> items = new ArrayList<>(Py.iterate(value));
-                java.util.Collections.reverse(items);
+                Collections.reverse(items);
                 yield items;
             }
             case "round" -> round(value, args);
@@ -203,8 +206,8 @@ final class Filters {
     private static void titleChunk(StringBuilder sb, String chunk) {
         if (chunk.isEmpty()) return;
         int first = chunk.codePointAt(0);
-        sb.append(Character.toString(first).toUpperCase(java.util.Locale.ROOT))
-          .append(chunk.substring(Character.charCount(first)).toLowerCase(java.util.Locale.ROOT));
+        sb.append(Character.toString(first).toUpperCase(Locale.ROOT))
+          .append(chunk.substring(Character.charCount(first)).toLowerCase(Locale.ROOT));
     }
 
     private static Object toFloat(Object value, Object fallback) {
@@ -213,7 +216,7 @@ final class Filters {
             case Double d -> d;
             case Long l -> (double) l;
             case Boolean b -> b ? 1.0 : 0.0;
-            case java.math.BigInteger b -> b.doubleValue();
+            case BigInteger b -> b.doubleValue();
             case String s -> {
                 Double parsed = parsePythonFloat(s);
                 yield parsed != null ? parsed : fallback;
@@ -224,7 +227,7 @@ final class Filters {
 
     /** Python's float(str): surrounding whitespace, '_' between digits, inf/nan spellings; null if invalid. */
     private static Double parsePythonFloat(String s) {
-        String t = Py.strip(s, null, true, true).toLowerCase(java.util.Locale.ROOT);
+        String t = Py.strip(s, null, true, true).toLowerCase(Locale.ROOT);
         String unsigned = t.startsWith("-") || t.startsWith("+") ? t.substring(1) : t;
         if (unsigned.equals("inf") || unsigned.equals("infinity")) {
             return t.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
@@ -245,7 +248,7 @@ final class Filters {
         switch (value) {
             case null -> { return fallback; }
             case Long l -> { return l; }
-            case java.math.BigInteger b -> { return b; }
+            case BigInteger b -> { return b; }
             case Boolean b -> { return b ? 1L : 0L; }
             case Double d -> {
                 if (d.isNaN() || d.isInfinite()) return fallback;
@@ -255,7 +258,7 @@ final class Filters {
                 String t = Py.strip(s, null, true, true).replace("_", "");
                 if (base == 16 && (t.startsWith("0x") || t.startsWith("0X"))) t = t.substring(2);
                 try {
-                    return Py.intValue(new java.math.BigInteger(t, base));
+                    return Py.intValue(new BigInteger(t, base));
                 } catch (NumberFormatException e) {
                     Double d = parsePythonFloat(s);
                     if (d == null || d.isNaN() || d.isInfinite()) return fallback;
@@ -347,7 +350,7 @@ final class Filters {
     }
 
     private static Object ignoreCase(Object v, boolean caseSensitive) {
-        return !caseSensitive && v instanceof String s ? s.toLowerCase(java.util.Locale.ROOT) : v;
+        return !caseSensitive && v instanceof String s ? s.toLowerCase(Locale.ROOT) : v;
     }
 
     private static Comparator<Object> order(Function<Object, Object> key) {

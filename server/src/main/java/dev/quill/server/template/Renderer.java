@@ -3,10 +3,12 @@ package dev.quill.server.template;
 import dev.quill.server.template.Ast.*;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Executes a parsed template against one render context. One instance per render: it holds the output buffer,
@@ -129,7 +131,7 @@ final class Renderer {
         return Signal.NORMAL;
     }
 
-    private <T> T located(Pos pos, java.util.function.Supplier<T> action) {
+    private <T> T located(Pos pos, Supplier<T> action) {
         try {
             return action.get();
         } catch (TemplateException e) {
@@ -402,7 +404,7 @@ final class Renderer {
         List<String> params = sig.params();
         Scope scope = new Scope(closure);
         Object[] bound = new Object[params.size()];
-        java.util.Arrays.fill(bound, Args.MISSING);
+        Arrays.fill(bound, Args.MISSING);
         List<Object> extra = new ArrayList<>();
         for (int i = 0; i < args.positional().size(); i++) {
             if (i < params.size()) bound[i] = args.positional().get(i);

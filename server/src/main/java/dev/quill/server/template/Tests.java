@@ -2,6 +2,7 @@ package dev.quill.server.template;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Jinja2's built-in tests ({@code x is defined}, {@code x is string}, {@code x is equalto y}, ...). */
 final class Tests {
@@ -53,7 +54,7 @@ final class Tests {
         };
     }
 
-    static final java.util.Set<String> NAMES = java.util.Set.of(
+    static final Set<String> NAMES = Set.of(
             "defined", "undefined", "none", "boolean", "true", "false", "string", "number", "integer", "float",
             "mapping", "sequence", "iterable", "callable", "lower", "upper", "escaped", "even", "odd", "divisibleby",
             "eq", "equalto", "==", "ne", "!=", "lt", "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge",
