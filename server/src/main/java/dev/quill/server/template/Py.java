@@ -506,7 +506,7 @@ final class Py {
             if (!(b instanceof List<?> y) || (a instanceof PyTuple) != (b instanceof PyTuple)) {
                 throw typeError("can only concatenate " + typeName(a) + " (not \"" + typeName(b) + "\") to " + typeName(a));
             }
-            limits.checkLength(x.size() + (long) y.size());
+            limits.checkItems(x.size() + (long) y.size());
             List<Object> joined = new ArrayList<>(x);
             joined.addAll(y);
             return a instanceof PyTuple ? new PyTuple(joined) : joined;
@@ -527,7 +527,7 @@ final class Py {
             return s.repeat((int) n);
         }
         List<?> l = (List<?>) seq;
-        limits.checkLength(l.size() * n);
+        limits.checkItems(l.size() * n);
         List<Object> out = new ArrayList<>();
         for (long i = 0; i < n; i++) out.addAll(l);
         return seq instanceof PyTuple ? new PyTuple(out) : out;

@@ -38,11 +38,13 @@ final class Renderer {
     private StringBuilder out = new StringBuilder();
     private long iterations;
     private int callDepth;
+    private final long deadline;
 
     Renderer(Map<String, Object> context, Limits limits, Clock clock) {
         this.context = context;
         this.limits = limits;
         this.clock = clock;
+        this.deadline = System.nanoTime() + limits.maxRenderTime().toNanos();
     }
 
     Limits limits() {
@@ -197,12 +199,20 @@ final class Renderer {
         if (++iterations > limits.maxIterations()) {
             throw new TemplateException("template exceeded " + limits.maxIterations() + " loop iterations");
         }
+        checkDeadline();
     }
 
     private void enterCall() {
         if (++callDepth > limits.maxCallDepth()) {
             callDepth--;
             throw new TemplateException("template exceeded " + limits.maxCallDepth() + " nested macro calls");
+        }
+        checkDeadline();
+    }
+
+    private void checkDeadline() {
+        if (System.nanoTime() - deadline > 0) {
+            throw new TemplateException("template rendering exceeded " + limits.maxRenderTime().toMillis() + " ms");
         }
     }
 

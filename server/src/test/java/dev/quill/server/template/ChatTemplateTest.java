@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -115,20 +116,29 @@ class ChatTemplateTest {
     @Test
     void runawayLoopsHitTheIterationLimit() {
         ChatTemplate t = ChatTemplate.compile("{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(10) %}"
-                + "{% endfor %}{% endfor %}{% endfor %}").withLimits(new Limits(1_000_000, 10_000, 64));
+                + "{% endfor %}{% endfor %}{% endfor %}").withLimits(new Limits(1_000_000, 10_000, 64, Duration.ofSeconds(5)));
         assertThatThrownBy(() -> t.render(Map.of())).isInstanceOf(TemplateException.class)
                 .hasMessageContaining("template exceeded 10000 loop iterations");
     }
 
     @Test
     void outputAndStringGrowthHitTheLengthLimit() {
-        Limits small = new Limits(1_000, 1_000_000, 64);
+        Limits small = new Limits(1_000, 1_000_000, 64, Duration.ofSeconds(5));
         assertThatThrownBy(() -> ChatTemplate.compile("{% for i in range(100) %}0123456789ab{% endfor %}")
                 .withLimits(small).render(Map.of())).hasMessageContaining("exceeds the limit of 1000 characters");
         assertThatThrownBy(() -> render("{{ 'a' * 10 ** 12 }}", Map.of())).hasMessageContaining("exceeds the limit");
         assertThatThrownBy(() -> render("{% set ns = namespace(s='ab') %}{% for i in range(64) %}"
                 + "{% set ns.s = ns.s + ns.s %}{% endfor %}", Map.of())).hasMessageContaining("exceeds the limit");
         assertThatThrownBy(() -> render("{{ range(10 ** 6)|length }}", Map.of())).hasMessageContaining("Range too big");
+    }
+
+    @Test
+    void listGrowthAndRenderTimeAreBounded() {
+        assertThatThrownBy(() -> render("{{ ([0] * 10 ** 7)|length }}", Map.of()))
+                .hasMessageContaining("list longer than 1000000 items");
+        ChatTemplate slow = ChatTemplate.compile("{% for i in range(10) %}{{ i }}{% endfor %}")
+                .withLimits(new Limits(1_000_000, 1_000_000, 64, Duration.ZERO));
+        assertThatThrownBy(() -> slow.render(Map.of())).hasMessageContaining("template rendering exceeded 0 ms");
     }
 
     @Test
