@@ -67,8 +67,8 @@ public final class GgufReader {
         long kvCount = u64();
         long remaining = seg.byteSize() - pos;
         // Each entry takes at least a few bytes, so absurd counts mean corruption, not a huge file.
-        if (tensorCount < 0 || tensorCount > remaining / 8) throw fail("implausible tensor count " + tensorCount);
-        if (kvCount < 0 || kvCount > remaining / 8) throw fail("implausible metadata count " + kvCount);
+        if (tensorCount < 0 || tensorCount > remaining / 8) throw fail("tensor count " + tensorCount + " does not fit in a file of " + seg.byteSize() + " bytes: truncated or corrupt");
+        if (kvCount < 0 || kvCount > remaining / 8) throw fail("metadata count " + kvCount + " does not fit in a file of " + seg.byteSize() + " bytes: truncated or corrupt");
 
         Metadata md = new Metadata();
         for (long i = 0; i < kvCount; i++) {
