@@ -325,6 +325,7 @@ public final class Scheduler implements Runnable {
         for (Sequence f : leader.followers) {
             f.started = true;
             f.cachedPromptTokens = leader.cachedPromptTokens;
+            f.promptLogprobs = null; // the leader reported them to the whole group
             if (f.cancelRequested()) {
                 finish(f, FinishReason.CANCELLED, -1);
                 continue;
@@ -516,7 +517,9 @@ public final class Scheduler implements Runnable {
 
     private void validate(GenerationRequest r, List<GenerationListener> listeners) {
         if (listeners == null || listeners.isEmpty()) throw new IllegalArgumentException("at least one listener is needed");
-        if (listeners.contains(null)) throw new IllegalArgumentException("listeners must not be null");
+        for (GenerationListener l : listeners) {
+            if (l == null) throw new IllegalArgumentException("listeners must not be null");
+        }
         int[] prompt = r.prompt();
         if (prompt.length > contextLength) {
             throw new IllegalArgumentException("prompt has " + prompt.length + " tokens but the context length is " + contextLength);

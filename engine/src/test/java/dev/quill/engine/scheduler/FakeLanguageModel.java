@@ -13,7 +13,7 @@ import java.util.List;
  * missing copy, a skipped prefill, a block reused while still needed) changes what is read and therefore the logits,
  * so comparing output against {@link #logits(int[], int)} on the true token sequence exposes it.
  */
-final class FakeLanguageModel implements LanguageModel {
+class FakeLanguageModel implements LanguageModel {
 
     /** Stores one token id per (block, offset); -1 where nothing was ever written. */
     static final class FakeKvCache implements KvCache {
@@ -62,6 +62,7 @@ final class FakeLanguageModel implements LanguageModel {
     final List<List<SequenceChunk>> history = new ArrayList<>();
     boolean recordHistory;
     boolean closed;
+    FakeKvCache lastCache;
 
     FakeLanguageModel(int vocabSize, int contextLength) {
         this.vocabSize = vocabSize;
@@ -85,7 +86,8 @@ final class FakeLanguageModel implements LanguageModel {
 
     @Override
     public KvCache createKvCache(int numBlocks, int blockSize, boolean f16) {
-        return new FakeKvCache(numBlocks, blockSize);
+        lastCache = new FakeKvCache(numBlocks, blockSize);
+        return lastCache;
     }
 
     @Override
