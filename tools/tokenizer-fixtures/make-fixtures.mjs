@@ -96,7 +96,9 @@ const CORPUS = [
     '3333 33333 333333 3333333 33333333 3.3 3..3 3...3 កាន់តែពិសេសអាច😁 ?我想在apple工作1314151天～ ------======= нещо на ' +
     "Български ''''''```````\"\"\"\"......!!!!!!?????? I've been 'told he's there, 'RE you sure? 'M not sure I'll " +
     "make it, 'D you like some tea? We'Ve a'lL",
-  '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ﬁ ﬃ ẞ ǅ \u200b zero\u200dwidth \ufeffbom',
+  // No space before the BOM: JavaScript's \s (used by the reference) includes U+FEFF, Unicode White_Space (Rust's
+  // tokenizers, llama.cpp, Java) does not, so ' \ufeff' splits differently there.
+  '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ﬁ ﬃ ẞ ǅ \u200b zero\u200dwidth\ufeffbom',
   'control\u0001chars\u007fhere',
   'Pneumonoultramicroscopicsilicovolcanoconiosis https://example.com/path?q=1&x=y#frag',
   'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa !!!!!!?????...... ================',
