@@ -42,6 +42,16 @@ final class ByteLevel {
      * contain) are kept as their own UTF-8 rather than dropped.
      */
     static byte[] decode(String piece) {
+        byte[] bytes = new byte[piece.length()];
+        for (int i = 0; i < bytes.length; i++) {
+            char c = piece.charAt(i);
+            if (c >= CHAR_TO_BYTE.length || CHAR_TO_BYTE[c] < 0) return decodeLeniently(piece);
+            bytes[i] = (byte) CHAR_TO_BYTE[c];
+        }
+        return bytes;
+    }
+
+    private static byte[] decodeLeniently(String piece) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(piece.length());
         for (int i = 0; i < piece.length(); ) {
             int cp = piece.codePointAt(i);
@@ -49,7 +59,7 @@ final class ByteLevel {
             if (cp < CHAR_TO_BYTE.length && CHAR_TO_BYTE[cp] >= 0) {
                 out.write(CHAR_TO_BYTE[cp]);
             } else {
-                out.writeBytes(new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8));
+                out.writeBytes(Character.toString(cp).getBytes(StandardCharsets.UTF_8));
             }
         }
         return out.toByteArray();

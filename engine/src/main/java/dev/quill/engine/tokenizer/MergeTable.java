@@ -27,11 +27,10 @@ final class MergeTable {
             if (space < 0) {
                 throw new GgufException("tokenizer.ggml.merges[" + rank + "] = '" + merge + "' is not 'left right'");
             }
-            int left = vocab.id(merge.substring(0, space));
-            int right = vocab.id(merge.substring(space + 1));
-            int merged = vocab.id(merge.substring(0, space) + merge.substring(space + 1));
-            // A rule whose sides or result are not tokens can never apply to token ids; llama.cpp would only reach
-            // it through intermediate strings that are not tokens either.
+            int left = vocab.id(merge, 0, space);
+            int right = vocab.id(merge, space + 1, merge.length());
+            int merged = vocab.idSkipping(merge, 0, space, merge.length());
+            // Symbols are always tokens here, so a rule whose sides or result are not tokens can never apply.
             mergedIds[rank] = merged;
             if (left < 0 || right < 0 || merged < 0) continue;
             put(key(left, right), rank);

@@ -61,12 +61,11 @@ final class SentencePieceTokenizer extends BaseTokenizer {
         }
 
         for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) {
-            String piece = s.substring(start[i], start[i] + length[i]);
-            int id = vocab.id(piece);
+            int id = vocab.id(s, start[i], start[i] + length[i]);
             if (id >= 0 && vocab.isTextToken(id)) {
                 out.add(id);
-            } else {
-                appendBytes(piece, out); // only single characters can lack a piece: merges always form one
+            } else { // only single characters can lack a piece: merges always form one
+                appendBytes(s.substring(start[i], start[i] + length[i]), out);
             }
         }
     }
@@ -74,7 +73,7 @@ final class SentencePieceTokenizer extends BaseTokenizer {
     private void offer(PriorityQueue<Bigram> queue, String s, int[] start, int[] length, int left, int right) {
         if (left < 0 || right < 0) return;
         int merged = length[left] + length[right];
-        int id = vocab.id(s.substring(start[left], start[left] + merged));
+        int id = vocab.id(s, start[left], start[left] + merged);
         if (id < 0 || !vocab.isTextToken(id)) return;
         queue.add(new Bigram(vocab.score(id), left, right, merged));
     }

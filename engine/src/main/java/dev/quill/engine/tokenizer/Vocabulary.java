@@ -2,10 +2,8 @@ package dev.quill.engine.tokenizer;
 
 import dev.quill.engine.gguf.GgufException;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** The token table of one model: pieces, their types and scores, and the special-token settings. Immutable. */
@@ -24,7 +22,7 @@ final class Vocabulary {
     private final String[] pieces;
     private final TokenType[] types;
     private final float[] scores;
-    private final Map<String, Integer> ids;
+    private final PieceIndex ids;
     private final int[] byteTokens = new int[256];
 
     final int bos;
@@ -40,15 +38,13 @@ final class Vocabulary {
         this.pieces = pieces;
         this.types = types;
         this.scores = scores;
-        this.ids = HashMap.newHashMap(pieces.length);
-        for (int id = 0; id < pieces.length; id++) {
-            Integer previous = ids.putIfAbsent(pieces[id], id);
-            if (previous != null) {
-                throw new GgufException("duplicate token in vocabulary: '" + pieces[id] + "' has ids " + previous
-                        + " and " + id);
-            }
+        this.ids = new PieceIndex(pieces);
+        int duplicate = ids.firstDuplicate();
+        if (duplicate >= 0) {
+            throw new GgufException("duplicate token in vocabulary: '" + pieces[duplicate] + "' has ids "
+                    + ids.id(pieces[duplicate]) + " and " + duplicate);
         }
-        for (int b = 0; b < 256; b++) byteTokens[b] = ids.getOrDefault("<0x%02X>".formatted(b), -1);
+        for (int b = 0; b < 256; b++) byteTokens[b] = ids.id("<0x%02X>".formatted(b));
         this.bos = bos;
         this.eos = eos;
         this.unk = unk;
@@ -92,8 +88,17 @@ final class Vocabulary {
 
     /** The id of the token spelled exactly {@code piece}, or -1. */
     int id(String piece) {
-        Integer id = ids.get(piece);
-        return id == null ? -1 : id;
+        return ids.id(piece);
+    }
+
+    /** The id of the token spelled {@code s[from, to)}, or -1. */
+    int id(String s, int from, int to) {
+        return ids.id(s, from, to);
+    }
+
+    /** The id of the token spelled {@code s[from, gap) + s[gap + 1, to)}, or -1. */
+    int idSkipping(String s, int from, int gap, int to) {
+        return ids.idSkipping(s, from, gap, to);
     }
 
     /** The id of the byte-fallback token {@code <0xNN>} for byte {@code b}, or -1. */
