@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -103,8 +102,11 @@ public final class PagedKvCache implements KvCache {
 
     @Override
     public void copyBlock(int src, int dst) {
-        Objects.checkIndex(src, numBlocks);
-        Objects.checkIndex(dst, numBlocks);
+        for (int block : new int[] {src, dst}) {
+            if (block < 0 || block >= numBlocks) {
+                throw new IllegalArgumentException("block " + block + " is not a block of this cache [0, " + numBlocks + ")");
+            }
+        }
         long bytes = blockElements * elementBytes;
         MemorySegment.copy(memory, src * bytes, memory, dst * bytes, bytes);
     }
