@@ -100,9 +100,9 @@ public final class ChatTemplate {
 
     /** {@link #render(Map)} with the clock behind {@code strftime_now}, for reproducible output. */
     public String render(Map<String, ?> context, Clock clock) {
-        Map<String, Object> values = new LinkedHashMap<>();
-        for (Map.Entry<String, ?> e : context.entrySet()) values.put(e.getKey(), normalize(e.getValue(), e.getKey()));
         try {
+            Map<String, Object> values = new LinkedHashMap<>();
+            for (Map.Entry<String, ?> e : context.entrySet()) values.put(e.getKey(), normalize(e.getValue(), e.getKey()));
             return new Renderer(values, limits, clock).render(body);
         } catch (StackOverflowError e) {
             throw new TemplateException("chat template recursion is too deep");
