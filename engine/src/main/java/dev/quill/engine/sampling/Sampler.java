@@ -110,7 +110,7 @@ public final class Sampler {
             System.arraycopy(logits, offset, row, 0, vocab);
             adjust(row, allowed);
         }
-        if (params.greedy()) return argmax(row, base, vocab);
+        if (params.greedy()) return Candidates.argmax(row, base, vocab);
 
         candidates.fromLogits(row, base, vocab, params.temperature(), minPFloor);
         if (params.topK() > 0) candidates.keepTop(params.topK());
@@ -158,20 +158,5 @@ public final class Sampler {
             if (count > 0) x -= count * frequency + presence;
             row[token] = (float) x;
         }
-    }
-
-    /** The index of the largest logit, the lowest on ties; NaN never wins. */
-    static int argmax(float[] row, int offset, int vocab) {
-        int best = -1;
-        float bestLogit = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            float x = row[offset + i];
-            if (x > bestLogit) {
-                bestLogit = x;
-                best = i;
-            }
-        }
-        if (best < 0) throw Candidates.nothingToSample(vocab);
-        return best;
     }
 }
