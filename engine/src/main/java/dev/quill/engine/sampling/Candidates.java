@@ -101,9 +101,10 @@ final class Candidates {
      * +infinity, the tokens at +infinity share all the probability (the limit of the softmax).
      *
      * @param floor relative probability in (0, 1] below which tokens are dropped at once
+     * @return the largest logit, which the probabilities are relative to
      * @throws IllegalStateException when no logit is above -infinity
      */
-    void fromLogits(float[] logits, int offset, int vocab, double temperature, float floor) {
+    float fromLogits(float[] logits, int offset, int vocab, double temperature, float floor) {
         this.vocab = vocab;
         this.listed = false;
         float max = maxLogit(logits, offset, vocab);
@@ -118,6 +119,7 @@ final class Candidates {
             blockMass[b] = sum(from, Math.min(from + BLOCK, vocab));
             totalMass += blockMass[b];
         }
+        return max;
     }
 
     /** scratch[i] = e^((logits[offset + i] - max) * scale), or 0 when below {@code floor}. */

@@ -113,7 +113,7 @@ public final class Sampler {
         if (params.greedy()) return Candidates.argmax(row, base, vocab);
 
         candidates.fromLogits(row, base, vocab, params.temperature(), minPFloor);
-        if (params.topK() > 0) candidates.keepTop(params.topK());
+        if (params.topK() > 0 && params.topK() < vocab) candidates.keepTop(params.topK());
         if (params.topP() < 1) {
             candidates.keepNucleus(params.topP());
             if (params.minP() > 0) candidates.keepAtLeast((float) params.minP());
