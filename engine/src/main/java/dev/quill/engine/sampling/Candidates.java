@@ -17,10 +17,12 @@ import jdk.incubator.vector.VectorSpecies;
  * inputs, independent of the CPU's vector width: the exponential uses only exactly rounded IEEE operations (the same
  * ones in vector lanes and in the scalar tail), and every sum runs in a fixed order.
  *
- * <p>Until a filter needs them, the survivors are implicit (every token with p &gt; 0) and the mass is summed per
- * block of {@value #BLOCK} tokens, so that a draw can skip whole blocks. Top-k and top-p first gather, in ascending id
- * order, the tokens above a probability threshold low enough to contain the answer (lowering it if not), then find
- * the cut by a radix select on the probabilities' float bits: no sort, no allocation.
+ * <p>Two ways in. {@link #fromLogits} computes every token's probability; until a filter needs them the survivors
+ * are implicit (every token with p &gt; 0) and the mass is summed per block of {@value #BLOCK} tokens, so that a draw
+ * can skip whole blocks. Top-k and top-p then gather, in ascending id order, the tokens above a probability threshold
+ * low enough to contain the answer (lowering it if not), and find the cut by a radix select on the probabilities'
+ * float bits: no sort, no allocation. {@link #fromTopLogits} serves a small top-k (the common 40 or 50) straight from
+ * the logits, ranking being the same, so the exponential runs on k tokens instead of the whole vocabulary.
  */
 final class Candidates {
 
@@ -29,6 +31,8 @@ final class Candidates {
     static final int BLOCK = 1024;
     private static final int RADIX_BITS = 10;
     private static final int RADIX = 1 << RADIX_BITS;
+    /** The largest k that {@link #fromTopLogits} serves (it keeps its best-k list by insertion). */
+    static final int SMALL_TOP_K = 128;
     /** Relative probabilities at which to gather candidates for top-k/top-p, tried in turn. */
     private static final float[] GATHER_THRESHOLDS = {0x1p-10f, 0x1p-20f, Float.MIN_VALUE};
 
@@ -36,6 +40,7 @@ final class Candidates {
     private double[] blockMass = new double[0];
     private int vocab;
     private double totalMass;                 // all tokens with p > 0, as the sum of blockMass in order
+    private float floor;                      // probabilities below it were already set to 0
     private boolean listed;                   // whether ids[0 .. size) lists the survivors (else: every p > 0)
     private int[] ids = new int[0];           // ascending
     private int size;
@@ -96,6 +101,25 @@ final class Candidates {
     }
 
     /**
+     * Steps 6 to 9 of {@link Sampler}: probabilities at the temperature, then top-k, top-p and min-p, leaving the
+     * survivors ready for {@link #draw}. Not for greedy parameters.
+     */
+    void filter(float[] logits, int offset, int vocab, SamplingParams params) {
+        int topK = params.topK();
+        float minP = (float) params.minP();
+        if (topK > 0 && topK <= SMALL_TOP_K) {
+            fromTopLogits(logits, offset, vocab, params.temperature(), topK);
+        } else {
+            // With top_p off, min_p commutes with top_k, so it can drop tokens as soon as their probability is known.
+            float floor = params.topP() >= 1 ? Math.max(minP, Float.MIN_VALUE) : Float.MIN_VALUE;
+            fromLogits(logits, offset, vocab, params.temperature(), floor);
+            if (topK > 0 && topK < vocab) keepTop(topK);
+        }
+        if (params.topP() < 1) keepNucleus(params.topP());
+        if (minP > 0) keepAtLeast(minP);
+    }
+
+    /**
      * Makes every token whose relative probability at this temperature is at least {@code floor} a candidate.
      * {@code logits} may be {@link #scratch()} itself. NaN logits count as -infinity. If the largest logit is
      * +infinity, the tokens at +infinity share all the probability (the limit of the softmax).
@@ -107,6 +131,7 @@ final class Candidates {
     float fromLogits(float[] logits, int offset, int vocab, double temperature, float floor) {
         this.vocab = vocab;
         this.listed = false;
+        this.floor = floor;
         float max = maxLogit(logits, offset, vocab);
         if (max == Float.NEGATIVE_INFINITY) throw nothingToSample(vocab);
         if (max == Float.POSITIVE_INFINITY) {
@@ -151,6 +176,70 @@ final class Candidates {
         return (s0 + s1) + (s2 + s3);
     }
 
+    /**
+     * Makes the {@code k} most likely tokens (k up to {@value #SMALL_TOP_K}) the candidates, choosing them by logit, so
+     * only their probabilities are computed; otherwise the same as {@link #fromLogits} followed by {@link #keepTop}.
+     * {@code logits} may be {@link #scratch()} itself.
+     *
+     * @return the largest logit, which the probabilities are relative to
+     */
+    float fromTopLogits(float[] logits, int offset, int vocab, double temperature, int k) {
+        int n = Math.min(k, vocab);
+        int[] top = new int[n];
+        float[] topLogits = new float[n];
+        best(logits, offset, vocab, top, topLogits);
+        float max = topLogits[0];
+        if (max == Float.NEGATIVE_INFINITY) throw nothingToSample(vocab);
+        this.vocab = vocab;
+        this.floor = Float.MIN_VALUE;
+        float scale = (float) (1 / temperature);
+        for (int j = 0; j < n; j++) {
+            float x = topLogits[j];
+            scratch[top[j]] = max == Float.POSITIVE_INFINITY ? (x == max ? 1f : 0f) : expNonPositive((x - max) * scale);
+        }
+        Arrays.sort(top);
+        size = 0;
+        for (int id : top) if (scratch[id] > 0) ids[size++] = id;
+        listed = true;
+        listMass = listedMass();
+        return max;
+    }
+
+    /**
+     * Fills {@code ids}/{@code values} with the row's best tokens by logit, best first, an equal logit never
+     * displacing a lower id; NaN counts as -infinity. Once the list is full, whole vectors below its last entry are
+     * skipped at a glance, so this costs little more than one pass over the row for a short list.
+     */
+    static void best(float[] logits, int offset, int vocab, int[] ids, float[] values) {
+        int n = ids.length;
+        if (n == 0) return;
+        int filled = 0;
+        int i = 0;
+        int lanes = SPECIES.length();
+        while (i < vocab) {
+            if (filled == n && i + lanes <= vocab
+                    && !FloatVector.fromArray(SPECIES, logits, offset + i).compare(VectorOperators.GT, values[n - 1]).anyTrue()) {
+                i += lanes;
+                continue;
+            }
+            int end = filled == n ? Math.min(i + lanes, vocab) : i + 1;
+            for (; i < end; i++) {
+                float x = logits[offset + i];
+                if (x != x) x = Float.NEGATIVE_INFINITY;
+                if (filled < n || x > values[n - 1]) {
+                    int at = filled < n ? filled++ : n - 1;
+                    while (at > 0 && values[at - 1] < x) {
+                        values[at] = values[at - 1];
+                        ids[at] = ids[at - 1];
+                        at--;
+                    }
+                    values[at] = x;
+                    ids[at] = i;
+                }
+            }
+        }
+    }
+
     /** Keeps the {@code k} most likely tokens (top-k). */
     void keepTop(int k) {
         if (!listed) {
@@ -181,7 +270,7 @@ final class Candidates {
     /** Keeps the tokens whose relative probability is at least {@code floor} (min-p: the top token has 1). */
     void keepAtLeast(float floor) {
         if (!listed) {
-            gather(floor);
+            if (floor > this.floor) gather(floor);
             return;
         }
         int kept = 0;
@@ -201,17 +290,19 @@ final class Candidates {
     /** Lists the tokens with p >= threshold (a prefix of the ranking, ties included). */
     private void gather(float threshold) {
         int n = 0;
-        double mass = 0;
         for (int i = 0; i < vocab; i++) {
-            float p = scratch[i];
-            if (p >= threshold) {
-                ids[n++] = i;
-                mass += p;
-            }
+            ids[n] = i;
+            n += scratch[i] >= threshold ? 1 : 0;   // branch-free: which tokens pass is unpredictable
         }
         size = n;
-        listMass = mass;
         listed = true;
+        listMass = listedMass();
+    }
+
+    private double listedMass() {
+        double mass = 0;
+        for (int j = 0; j < size; j++) mass += scratch[ids[j]];
+        return mass;
     }
 
     /**
@@ -273,7 +364,7 @@ final class Candidates {
         return listed ? listMass : totalMass;
     }
 
-    /** A token's probability relative to the most likely token (0 once it is out of the running). */
+    /** A candidate's probability relative to the most likely token (0 if it was dropped when computed). */
     float relativeProbability(int token) {
         return scratch[token];
     }

@@ -3,9 +3,6 @@ package dev.quill.engine.sampling;
 import dev.quill.engine.TokenLogprob;
 import java.util.ArrayList;
 import java.util.List;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Log-probabilities of one position: the chosen token's and the most likely alternatives'.
@@ -25,8 +22,6 @@ public record Logprobs(TokenLogprob chosen, List<TokenLogprob> top) {
 
     /** The most alternatives one call reports (OpenAI's limit for top_logprobs). */
     public static final int MAX_TOP = 20;
-
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     public Logprobs {
         top = List.copyOf(top);
@@ -69,7 +64,7 @@ public record Logprobs(TokenLogprob chosen, List<TokenLogprob> top) {
         int n = Math.min(topN, vocab);
         int[] topIds = new int[n];
         float[] topLogits = new float[n];
-        best(logits, offset, vocab, topIds, topLogits);
+        Candidates.best(logits, offset, vocab, topIds, topLogits);
         var alternatives = new ArrayList<TokenLogprob>(n);
         for (int j = 0; j < n; j++) alternatives.add(new TokenLogprob(topIds[j], logprob(topLogits[j], max, logMass)));
         float chosenLogit = logit(logits[offset + chosenToken]);
@@ -84,38 +79,5 @@ public record Logprobs(TokenLogprob chosen, List<TokenLogprob> top) {
 
     private static float logit(float x) {
         return x != x ? Float.NEGATIVE_INFINITY : x;
-    }
-
-    /**
-     * Fills {@code ids}/{@code values} with the row's best tokens, best first, an equal logit never displacing a
-     * lower id. Once the list is full, whole vectors below its last entry are skipped without a look.
-     */
-    private static void best(float[] logits, int offset, int vocab, int[] ids, float[] values) {
-        int n = ids.length;
-        if (n == 0) return;
-        int filled = 0;
-        int i = 0;
-        int lanes = SPECIES.length();
-        while (i < vocab) {
-            if (filled == n && i + lanes <= vocab
-                    && !FloatVector.fromArray(SPECIES, logits, offset + i).compare(VectorOperators.GT, values[n - 1]).anyTrue()) {
-                i += lanes;
-                continue;
-            }
-            int end = filled == n ? Math.min(i + lanes, vocab) : i + 1;
-            for (; i < end; i++) {
-                float x = logit(logits[offset + i]);
-                if (filled < n || x > values[n - 1]) {
-                    int at = filled < n ? filled++ : n - 1;
-                    while (at > 0 && values[at - 1] < x) {
-                        values[at] = values[at - 1];
-                        ids[at] = ids[at - 1];
-                        at--;
-                    }
-                    values[at] = x;
-                    ids[at] = i;
-                }
-            }
-        }
     }
 }

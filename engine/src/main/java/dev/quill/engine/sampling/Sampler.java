@@ -42,7 +42,6 @@ public final class Sampler {
     private final int[] biasTokens;
     private final float[] biasValues;
     private final TokenCounts seen;            // null when no penalty is on
-    private final float minPFloor;
 
     /**
      * @param params       how to sample
@@ -77,9 +76,6 @@ public final class Sampler {
                 seen.add(token, 0);
             }
         }
-        // With top_p off, min_p commutes with top_k and can drop tokens as soon as their probability is known.
-        float minP = (float) params.minP();
-        minPFloor = params.topP() >= 1 ? Math.max(minP, Float.MIN_VALUE) : Float.MIN_VALUE;
     }
 
     /** Samples from {@code logits[offset .. offset + vocabSize)}; the caller's array is not modified. */
@@ -112,12 +108,7 @@ public final class Sampler {
         }
         if (params.greedy()) return Candidates.argmax(row, base, vocab);
 
-        candidates.fromLogits(row, base, vocab, params.temperature(), minPFloor);
-        if (params.topK() > 0 && params.topK() < vocab) candidates.keepTop(params.topK());
-        if (params.topP() < 1) {
-            candidates.keepNucleus(params.topP());
-            if (params.minP() > 0) candidates.keepAtLeast((float) params.minP());
-        }
+        candidates.filter(row, base, vocab, params);
         return candidates.draw(random.nextDouble());
     }
 

@@ -13,16 +13,10 @@ import org.junit.jupiter.api.Test;
 
 class CandidatesTest {
 
-    /** Runs the filter chain the way Sampler does and returns the surviving ids. */
+    /** Runs the filter chain and returns the surviving ids. */
     private static int[] survivors(float[] logits, double temperature, int topK, double topP, double minP) {
         var c = Candidates.forThread(logits.length);
-        float floor = topP >= 1 ? Math.max((float) minP, Float.MIN_VALUE) : Float.MIN_VALUE;
-        c.fromLogits(logits, 0, logits.length, temperature, floor);
-        if (topK > 0) c.keepTop(topK);
-        if (topP < 1) {
-            c.keepNucleus(topP);
-            if (minP > 0) c.keepAtLeast((float) minP);
-        }
+        c.filter(logits, 0, logits.length, new SamplingParams(temperature, topP, topK, minP, 0, 0, 1, null, null));
         return ids(c);
     }
 
@@ -149,6 +143,26 @@ class CandidatesTest {
     }
 
     @Test
+    void bothTopKPathsAgree() {
+        // Small k comes straight from the logits; the general path (any k) selects on probabilities.
+        var random = new SplittableRandom(8);
+        for (int trial = 0; trial < 100; trial++) {
+            int vocab = 1 + random.nextInt(5000);
+            float[] logits = new float[vocab];
+            for (int i = 0; i < vocab; i++) logits[i] = Math.round(random.nextGaussian() * 6) / 2f;
+            int k = 1 + random.nextInt(Candidates.SMALL_TOP_K);
+            var c = Candidates.forThread(vocab);
+            c.fromTopLogits(logits, 0, vocab, 0.9, k);
+            int[] fromLogits = c.survivors();
+            double mass = c.mass();
+            c.fromLogits(logits, 0, vocab, 0.9, Float.MIN_VALUE);
+            c.keepTop(k);
+            assertThat(fromLogits).as("vocab %d, k %d", vocab, k).containsExactly(c.survivors());
+            assertThat(mass).isEqualTo(c.mass());
+        }
+    }
+
+    @Test
     void topPKeepsTheSmallestPrefixReachingP() {
         float[] logits = logitsOfProbabilities(0.2, 0.5, 0.3);
         assertThat(survivors(logits, 1, 0, 0.49, 0)).containsExactly(1);
@@ -203,7 +217,7 @@ class CandidatesTest {
     @Test
     void filtersAgreeWithTheSortingReferenceOnRandomRows() {
         var random = new SplittableRandom(7);
-        int[] topKs = {0, 1, 2, 5, 40, 1000};
+        int[] topKs = {0, 1, 2, 5, 40, 128, 129, 1000};
         double[] topPs = {1, 0, 0.1, 0.5, 0.9, 0.95, 0.999};
         double[] minPs = {0, 0.01, 0.1, 0.5};
         double[] temperatures = {0.1, 0.7, 1, 1.5, 2};
