@@ -290,9 +290,14 @@ final class Candidates {
     /** Lists the tokens with p >= threshold (a prefix of the ranking, ties included). */
     private void gather(float threshold) {
         int n = 0;
-        for (int i = 0; i < vocab; i++) {
-            ids[n] = i;
-            n += scratch[i] >= threshold ? 1 : 0;   // branch-free: which tokens pass is unpredictable
+        int i = 0;
+        for (int bound = SPECIES.loopBound(vocab); i < bound; i += SPECIES.length()) {
+            // Most vectors hold no passing token; in the others, visit just the passing lanes.
+            long passing = FloatVector.fromArray(SPECIES, scratch, i).compare(VectorOperators.GE, threshold).toLong();
+            for (; passing != 0; passing &= passing - 1) ids[n++] = i + Long.numberOfTrailingZeros(passing);
+        }
+        for (; i < vocab; i++) {
+            if (scratch[i] >= threshold) ids[n++] = i;
         }
         size = n;
         listed = true;
