@@ -7,7 +7,8 @@ import java.util.Objects;
  * Chooses one sequence's tokens from its logits. One per sequence: it holds the request's random generator and what
  * the penalties need to remember. Not thread-safe.
  *
- * <p>Each {@link #sample} call runs these steps on a private copy of the logits row, in this order:
+ * <p>Each {@link #sample} call runs these steps, in this order, never writing to the caller's logits (the steps that
+ * change logits work on a per-thread copy):
  * <ol>
  *   <li><b>token mask</b> (optional, per call): disallowed tokens get -infinity, so no later step can revive them;
  *   <li><b>logit_bias</b>: the bias is added to the token's logit (±100 bans or forces it in practice);

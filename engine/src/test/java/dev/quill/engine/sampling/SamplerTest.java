@@ -181,6 +181,15 @@ class SamplerTest {
     }
 
     @Test
+    void onlyAcceptChangesThePenaltyState() {
+        float[] logits = {1.0f, 0.5f};
+        var sampler = new Sampler(new SamplingParams(0, 1, 0, 0, 0, 1, 1, Map.of(), null), 2, null);
+        for (int i = 0; i < 5; i++) assertThat(sampler.sample(logits, 0)).as("sampling alone never penalises").isZero();
+        sampler.accept(0);
+        assertThat(sampler.sample(logits, 0)).isEqualTo(1);
+    }
+
+    @Test
     void acceptedAndPromptTokensMustBeInTheVocabulary() {
         var sampler = new Sampler(penalties(0.1, 0, 1), 10, null);
         assertThatThrownBy(() -> sampler.accept(10)).isInstanceOf(IllegalArgumentException.class)
