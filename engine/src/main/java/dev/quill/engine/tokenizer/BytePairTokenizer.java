@@ -10,8 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * lowest-ranked merge rule is merged until no rule applies (ties go to the leftmost pair).
  */
 final class BytePairTokenizer extends BaseTokenizer {
-    /** Words repeat a lot in text; their ids are cached. The cache is dropped whole when it gets this big. */
+    /** Words repeat a lot in text, so their ids are cached; the cache is dropped whole when it gets this big. */
     private static final int WORD_CACHE_LIMIT = 1 << 16;
+    /** Longer words (whitespace runs, long numbers in some models) are rare enough not to be worth keeping. */
+    private static final int CACHED_WORD_MAX_LENGTH = 64;
 
     private final PreTokenizer preTokenizer;
     private final MergeTable merges;
@@ -31,8 +33,10 @@ final class BytePairTokenizer extends BaseTokenizer {
             int[] ids = wordCache.get(word);
             if (ids == null) {
                 ids = encodeWord(word);
-                if (wordCache.size() >= WORD_CACHE_LIMIT) wordCache.clear();
-                wordCache.put(word, ids);
+                if (word.length() <= CACHED_WORD_MAX_LENGTH) {
+                    if (wordCache.size() >= WORD_CACHE_LIMIT) wordCache.clear();
+                    wordCache.put(word, ids);
+                }
             }
             out.addAll(ids);
         }

@@ -1,6 +1,7 @@
 package dev.quill.engine.tokenizer;
 
 import dev.quill.engine.gguf.GgufException;
+import java.util.Arrays;
 
 /**
  * BPE merge rules ({@code tokenizer.ggml.merges}, "left right" per line, earlier = higher priority) keyed by the
@@ -20,7 +21,7 @@ final class MergeTable {
         ranks = new int[capacity];
         mergedIds = new int[merges.length];
         mask = capacity - 1;
-        java.util.Arrays.fill(keys, EMPTY);
+        Arrays.fill(keys, EMPTY);
         for (int rank = 0; rank < merges.length; rank++) {
             String merge = merges[rank];
             int space = merge.indexOf(' ', 1);

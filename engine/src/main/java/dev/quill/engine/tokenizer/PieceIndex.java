@@ -10,6 +10,7 @@ final class PieceIndex {
     private final int[] hashes;
     private final int[] slots; // id + 1, 0 = empty
     private final int mask;
+    private final int firstDuplicate;
 
     /** Indexes {@code pieces}; a repeated piece keeps its first id and is reported by {@link #firstDuplicate()}. */
     PieceIndex(String[] pieces) {
@@ -18,13 +19,18 @@ final class PieceIndex {
         int capacity = Integer.highestOneBit(Math.max(4, pieces.length * 2) - 1) << 1;
         this.slots = new int[capacity];
         this.mask = capacity - 1;
+        int duplicate = -1;
         for (int id = 0; id < pieces.length; id++) {
             int h = pieces[id].hashCode();
             hashes[id] = h;
             int i = spread(h) & mask;
-            while (slots[i] != 0 && !pieces[slots[i] - 1].equals(pieces[id])) i = (i + 1) & mask;
+            while (slots[i] != 0 && !(hashes[slots[i] - 1] == h && pieces[slots[i] - 1].equals(pieces[id]))) {
+                i = (i + 1) & mask;
+            }
             if (slots[i] == 0) slots[i] = id + 1;
+            else if (duplicate < 0) duplicate = id;
         }
+        this.firstDuplicate = duplicate;
     }
 
     /** Mixes all bits of a String hash into the low ones (MurmurHash3's finaliser). */
@@ -38,10 +44,7 @@ final class PieceIndex {
 
     /** The first id whose piece repeats an earlier one, or -1. */
     int firstDuplicate() {
-        for (int id = 0; id < pieces.length; id++) {
-            if (id(pieces[id]) != id) return id;
-        }
-        return -1;
+        return firstDuplicate;
     }
 
     int id(String piece) {

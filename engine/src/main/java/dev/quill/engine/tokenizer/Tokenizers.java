@@ -2,6 +2,7 @@ package dev.quill.engine.tokenizer;
 
 import dev.quill.engine.gguf.GgufException;
 import dev.quill.engine.gguf.Metadata;
+import java.util.Arrays;
 
 /**
  * Builds the tokenizer a GGUF file describes with its {@code tokenizer.ggml.*} keys. Missing optional keys take
@@ -69,7 +70,7 @@ public final class Tokenizers {
     private static TokenType[] tokenTypes(Metadata metadata, int n) {
         TokenType[] types = new TokenType[n];
         if (!metadata.has(TOKEN_TYPE)) {
-            java.util.Arrays.fill(types, TokenType.NORMAL);
+            Arrays.fill(types, TokenType.NORMAL);
             return types;
         }
         int[] ids = metadata.getIntArray(TOKEN_TYPE);

@@ -8,7 +8,10 @@ import java.util.Set;
 
 /** The token table of one model: pieces, their types and scores, and the special-token settings. Immutable. */
 final class Vocabulary {
-    /** Texts of control tokens that end generation: llama.cpp's list (it matches tokens by text, not metadata). */
+    /**
+     * Texts of tokens that end generation: llama.cpp's list (it finds them by text, not metadata). Unlike llama.cpp,
+     * only control tokens count, so a look-alike that is text (Gemma's HTML tag {@code </s>}) does not stop a model.
+     */
     private static final List<String> END_OF_GENERATION_TEXTS = List.of(
             "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
             "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
