@@ -41,7 +41,7 @@ public record EngineOptions(
         check(blockSize >= 1 && blockSize <= 1024, "block size must be between 1 and 1024 tokens, got " + blockSize);
         check(maxBatchTokens >= 1, "max batch tokens must be at least 1, got " + maxBatchTokens);
         check(maxSequences >= 1, "max sequences must be at least 1, got " + maxSequences);
-        check(maxQueue >= 0, "max queue must be 0 or more, got " + maxQueue);
+        check(maxQueue >= 1, "max queue must be at least 1 (every request waits there until its first step), got " + maxQueue);
     }
 
     public static EngineOptions defaults() {

@@ -311,6 +311,19 @@ class SchedulerTest {
         }
     }
 
+    @Test
+    void promptsNeedingLogprobsAreComputedInSmallChunks() {
+        model.recordHistory = true;
+        Scheduler s = scheduler(withBlocks(64));
+        Recorder r = submit(s, new GenerationRequest(prompt(19, 300), SamplingParams.GREEDY, 1, -1, true, Set.of(), false));
+        runUntilIdle(s);
+
+        assertThat(model.history).extracting(chunks -> chunks.getFirst().tokens().length)
+                .containsExactly(Scheduler.MAX_PROMPT_LOGIT_ROWS, Scheduler.MAX_PROMPT_LOGIT_ROWS, 300 - 2 * Scheduler.MAX_PROMPT_LOGIT_ROWS);
+        assertThat(r.promptLogprobs).hasSize(300);
+        assertThat(r.promptLogprobs.subList(1, 300)).doesNotContainNull();
+    }
+
     // ---- prefix cache ----------------------------------------------------------------------------------------
 
     @Test
