@@ -5,5 +5,6 @@ public sealed interface Prompt {
 
     record Text(String text) implements Prompt {}
 
-    record Tokens(int[] ids) implements Prompt {}
+    /** @param loc where the ids were in the request, for errors about single ids */
+    record Tokens(int[] ids, java.util.List<Object> loc) implements Prompt {}
 }

@@ -239,7 +239,7 @@ public final class RequestParser {
         JsonNode first = value.get(0);
         List<Prompt> prompts = new ArrayList<>();
         if (first.isNumber()) {
-            prompts.add(new Prompt.Tokens(tokenIds(value, loc)));
+            prompts.add(new Prompt.Tokens(tokenIds(value, loc), loc));
             return prompts;
         }
         for (int i = 0; i < value.size(); i++) {
@@ -249,7 +249,7 @@ public final class RequestParser {
                 prompts.add(new Prompt.Text(element.textValue()));
             } else if (first.isArray() && element.isArray()) {
                 if (element.isEmpty()) throw ApiException.invalid(elementLoc, element, "a token-id prompt must not be empty");
-                prompts.add(new Prompt.Tokens(tokenIds(element, elementLoc)));
+                prompts.add(new Prompt.Tokens(tokenIds(element, elementLoc), elementLoc));
             } else {
                 throw ApiException.invalid(elementLoc, element, "every prompt in the array must be of the same kind as the"
                         + " first (" + (first.isTextual() ? "a string" : first.isArray() ? "a token-id array" : "invalid") + ")");

@@ -1,0 +1,161 @@
+package dev.quill.server.serving;
+
+import dev.quill.engine.Engine;
+import dev.quill.engine.FinishReason;
+import dev.quill.engine.GeneratedToken;
+import dev.quill.engine.GenerationHandle;
+import dev.quill.engine.GenerationListener;
+import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.ModelInfo;
+import dev.quill.engine.TokenLogprob;
+import dev.quill.engine.tokenizer.Tokenizer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A deterministic stand-in for the engine. Its "model" recites {@link #SCRIPT} from an offset chosen by the prompt
+ * (and, when sampling, the seed), then ends with EOS; every token gets a made-up but fixed logprob, and the requested
+ * alternatives rank below it. Each sequence runs on its own thread and calls the listener the way the real engine
+ * does: prompt logprobs first, then tokens (the end-of-generation token included), then onFinish.
+ */
+final class FakeEngine implements Engine {
+
+    static final String SCRIPT = "Hello world! The quick brown fox jumps over the lazy dog.";
+
+    private final FakeTokenizer tokenizer;
+    private final int contextLength;
+    private final Duration tokenDelay;
+    private final int[] script;
+    final List<GenerationRequest> requests = new CopyOnWriteArrayList<>();
+    /** Cancellations of sequences that were still running. */
+    final AtomicInteger cancellations = new AtomicInteger();
+    private volatile boolean closed;
+
+    FakeEngine(FakeTokenizer tokenizer, int contextLength, Duration tokenDelay) {
+        this.tokenizer = tokenizer;
+        this.contextLength = contextLength;
+        this.tokenDelay = tokenDelay;
+        this.script = tokenizer.encode(SCRIPT, false, false);
+    }
+
+    FakeEngine() {
+        this(new FakeTokenizer(false), 4096, Duration.ZERO);
+    }
+
+    /** Where generation starts in the script for this prompt and sampling: what tests use to predict output. */
+    static int offset(int[] prompt, GenerationRequest request) {
+        long h = 0;
+        for (int id : prompt) h = h * 31 + id;
+        if (!request.sampling().greedy()) {
+            Long seed = request.sampling().seed();
+            h += seed == null ? ThreadLocalRandom.current().nextLong() : seed * 7;
+        }
+        return (int) Math.floorMod(h, 12);
+    }
+
+    /** The fixed logprob of token {@code id} at position {@code position}. */
+    static float logprob(int position, int id) {
+        return -(0.05f + Math.floorMod(position * 31 + id * 7, 17) / 10f);
+    }
+
+    @Override
+    public ModelInfo info() {
+        return new ModelInfo("fake-model", "fake", contextLength, tokenizer.vocabSize(), null, "fp_fake_1");
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public GenerationHandle submit(GenerationRequest request, GenerationListener listener) {
+        for (int id : request.prompt()) {
+            if (id < 0 || id >= tokenizer.vocabSize()) throw new IllegalArgumentException("token id " + id + " out of range");
+        }
+        requests.add(request);
+        Handle handle = new Handle();
+        Thread.startVirtualThread(() -> {
+            try {
+                run(request, listener, handle);
+            } catch (InterruptedException e) {
+                listener.onError(e);
+            } finally {
+                handle.done = true;
+            }
+        });
+        return handle;
+    }
+
+    private void run(GenerationRequest request, GenerationListener listener, Handle handle) throws InterruptedException {
+        int[] prompt = request.prompt();
+        if (request.promptLogprobs()) {
+            List<GeneratedToken> tokens = new ArrayList<>();
+            tokens.add(null);
+            Tokenizer.StreamingDecoder decoder = tokenizer.newStreamingDecoder();
+            decoder.next(prompt[0]);
+            for (int p = 1; p < prompt.length; p++) tokens.add(token(p, prompt[p], decoder.next(prompt[p]), request.logprobs()));
+            listener.onPromptLogprobs(tokens);
+        }
+        Tokenizer.StreamingDecoder decoder = tokenizer.newStreamingDecoder();
+        int position = offset(prompt, request);
+        int generated = 0;
+        while (true) {
+            if (handle.cancelled || closed) {
+                listener.onFinish(FinishReason.CANCELLED, -1, prompt.length, generated, 0);
+                return;
+            }
+            if (generated == request.maxTokens() || prompt.length + generated >= contextLength) {
+                listener.onFinish(FinishReason.LENGTH, -1, prompt.length, generated, 0);
+                return;
+            }
+            int id = position < script.length ? script[position]
+                    : request.ignoreEos() ? script[position % script.length] : FakeTokenizer.EOS;
+            listener.onToken(token(prompt.length + generated, id, decoder.next(id), request.logprobs()));
+            generated++;
+            position++;
+            boolean endOfGeneration = !request.ignoreEos() && tokenizer.endOfGenerationIds().contains(id);
+            if (endOfGeneration || request.stopTokenIds().contains(id)) {
+                listener.onFinish(FinishReason.STOP, id, prompt.length, generated, 0);
+                return;
+            }
+            if (!tokenDelay.isZero()) Thread.sleep(tokenDelay);
+        }
+    }
+
+    private GeneratedToken token(int position, int id, String text, int logprobs) {
+        if (logprobs < 0) return new GeneratedToken(id, text, Float.NaN, List.of());
+        float lp = logprob(position, id);
+        List<TokenLogprob> top = new ArrayList<>();
+        for (int k = 0; k < logprobs; k++) {
+            int alt = k == 0 ? id : Math.floorMod(id + k * 5, tokenizer.vocabSize());
+            top.add(new TokenLogprob(alt, lp - k * 0.75f));
+        }
+        return new GeneratedToken(id, text, lp, top);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private final class Handle implements GenerationHandle {
+        volatile boolean cancelled;
+        volatile boolean done;
+
+        @Override
+        public void cancel() {
+            if (!cancelled && !done) cancellations.incrementAndGet();
+            cancelled = true;
+        }
+
+        @Override
+        public boolean isDone() {
+            return done;
+        }
+    }
+}
