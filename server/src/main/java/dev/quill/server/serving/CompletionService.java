@@ -198,7 +198,7 @@ final class CompletionService {
                     String echo = request.echo() ? prompts.get(i).echoText() : "";
                     CompletionResponse.Logprobs lp = null;
                     if (logprobs != null) {
-                        lp = request.echo() ? promptLogprobs(r.promptLogprobs) : emptyLogprobs();
+                        lp = request.echo() ? promptLogprobs(prompts.get(i).ids(), r.promptLogprobs) : emptyLogprobs();
                         appendLogprobs(lp, r.tokens, echo.length());
                     }
                     choices.add(new CompletionResponse.Choice(i * n + k, echo + r.text, lp, r.finishReason, r.stopReason));
@@ -211,20 +211,23 @@ final class CompletionService {
             return new CompletionResponse.Logprobs(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         }
 
-        /** Logprobs of the prompt tokens (echo): the first has no logprob and no alternatives. */
-        CompletionResponse.Logprobs promptLogprobs(List<GeneratedToken> promptTokens) {
+        /**
+         * Logprobs of the prompt tokens (echo). The engine reports null for the first token (nothing precedes it), so
+         * token ids come from the prompt itself.
+         */
+        CompletionResponse.Logprobs promptLogprobs(int[] prompt, List<GeneratedToken> scored) {
             CompletionResponse.Logprobs lp = emptyLogprobs();
-            if (promptTokens == null) return lp;
+            if (scored == null) return lp;
             int offset = 0;
-            for (int k = 0; k < promptTokens.size(); k++) {
-                GeneratedToken t = promptTokens.get(k);
-                if (t == null) continue;
-                lp.tokens().add(TokenText.display(tokenizer, t.id()));
-                boolean first = k == 0;
-                lp.tokenLogprobs().add(first ? null : TokenText.finite(t.logprob()));
-                lp.topLogprobs().add(first ? null : alternatives(t));
+            for (int k = 0; k < prompt.length; k++) {
+                GeneratedToken t = k < scored.size() ? scored.get(k) : null;
+                lp.tokens().add(TokenText.display(tokenizer, prompt[k]));
+                lp.tokenLogprobs().add(t == null ? null : TokenText.finite(t.logprob()));
+                lp.topLogprobs().add(t == null ? null : alternatives(t));
                 lp.textOffset().add(offset);
-                if (!tokenizer.isSpecial(t.id())) offset += t.text().length();
+                if (!tokenizer.isSpecial(prompt[k])) {
+                    offset += t == null ? tokenizer.decode(new int[] {prompt[k]}).length() : t.text().length();
+                }
             }
             return lp;
         }
@@ -277,7 +280,8 @@ final class CompletionService {
         public void promptLogprobs(int seq, List<GeneratedToken> tokens) {
             if (!request.echo()) return;
             String echo = shape.prompts().get(sequences.get(seq).promptIndex()).echoText();
-            sse.send(shape.chunk(seq, echo, shape.promptLogprobs(tokens), null, null));
+            int[] prompt = shape.prompts().get(sequences.get(seq).promptIndex()).ids();
+            sse.send(shape.chunk(seq, echo, shape.promptLogprobs(prompt, tokens), null, null));
         }
 
         @Override

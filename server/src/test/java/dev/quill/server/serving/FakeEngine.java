@@ -57,6 +57,13 @@ final class FakeEngine implements Engine {
         return (int) Math.floorMod(h, 12);
     }
 
+    /** The text a request generates when nothing stops it early: the script from its offset, at most maxTokens tokens. */
+    String recite(GenerationRequest request) {
+        int from = offset(request.prompt(), request);
+        int to = Math.min(script.length, from + request.maxTokens());
+        return from >= to ? "" : tokenizer.decode(java.util.Arrays.copyOfRange(script, from, to));
+    }
+
     /** The fixed logprob of token {@code id} at position {@code position}. */
     static float logprob(int position, int id) {
         return -(0.05f + Math.floorMod(position * 31 + id * 7, 17) / 10f);
