@@ -1,0 +1,328 @@
+package dev.quill.engine.model;
+
+import dev.quill.engine.gguf.GgufFile;
+import dev.quill.engine.tensor.Matmul;
+import dev.quill.engine.tensor.ThreadPool;
+import dev.quill.engine.tensor.VectorOps;
+import dev.quill.engine.tensor.WeightMatrix;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The decoder-only transformer shared by Llama, Qwen2 and Qwen3 (pre-norm blocks of RMSNorm, rope attention with
+ * grouped-query heads, SwiGLU feed-forward), run batched over a paged KV cache.
+ *
+ * <p>A forward pass stacks every token of every chunk into {@code [tokens × dim]} activations, so each weight matmul
+ * is one {@link Matmul#run} over all tokens: the weights are read once per pass whatever the batch. Only attention
+ * is per sequence: each token attends, through its sequence's block table, to the cached keys and values of its own
+ * positions up to and including itself; every chunk's new keys and values are stored before any token attends.
+ *
+ * <p>Batch invariance: matmuls, norms, rope and attention compute each token's values with a fixed sequence of
+ * operations that does not depend on the other tokens or on thread scheduling, so a token's logits are
+ * bit-identical alone or in any batch.
+ */
+public final class Transformer implements LanguageModel {
+
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final ThreadPool pool;
+    /** Closed with the model when the model opened it. */
+    private final GgufFile ownedFile;
+    /** Rope inverse frequencies of each rotated pair (already divided by the Llama 3 factors). */
+    private final double[] ropeInvFreq;
+    private final float attentionScale;
+    private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[0]);
+    private Activations act = new Activations(0);
+
+    Transformer(ModelConfig config, ModelWeights weights, ThreadPool pool, GgufFile ownedFile) {
+        this.config = config;
+        this.weights = weights;
+        this.pool = pool;
+        this.ownedFile = ownedFile;
+        int pairs = config.ropeDims() / 2;
+        this.ropeInvFreq = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            double f = Math.pow(config.ropeTheta(), -2.0 * i / config.ropeDims());
+            ropeInvFreq[i] = weights.ropeFreqFactors() == null ? f : f / weights.ropeFreqFactors()[i];
+        }
+        this.attentionScale = (float) (1 / Math.sqrt(config.headDim()));
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int contextLength() {
+        return config.contextLength();
+    }
+
+    @Override
+    public long kvBytesPerToken(boolean f16) {
+        return PagedKvCache.bytesPerToken(config, f16);
+    }
+
+    @Override
+    public PagedKvCache createKvCache(int numBlocks, int blockSize, boolean f16) {
+        return new PagedKvCache(config, numBlocks, blockSize, f16);
+    }
+
+    /** Scratch activations for up to {@code capacity} tokens, kept between passes and grown when needed. */
+    private static final class Activations {
+        final int capacity;
+        int[] pos;
+        int[][] blockTable;
+        float[] x, xb, q, k, v, att, out, gate, up, ropeCos, ropeSin;
+
+        Activations(int capacity) {
+            this.capacity = capacity;
+        }
+
+        Activations allocate(ModelConfig c) {
+            int n = capacity;
+            pos = new int[n];
+            blockTable = new int[n][];
+            x = new float[n * c.dim()];
+            xb = new float[n * c.dim()];
+            q = new float[n * c.queryDim()];
+            k = new float[n * c.kvDim()];
+            v = new float[n * c.valueRowDim()];
+            att = new float[n * c.attentionOutDim()];
+            out = new float[n * c.dim()];
+            gate = new float[n * c.ffnDim()];
+            up = new float[n * c.ffnDim()];
+            ropeCos = new float[n * c.ropeDims() / 2];
+            ropeSin = new float[n * c.ropeDims() / 2];
+            return this;
+        }
+    }
+
+    @Override
+    public synchronized float[] forward(List<SequenceChunk> chunks, KvCache kvCache) {
+        PagedKvCache cache = checkCache(kvCache);
+        int n = 0;
+        int logitRows = 0;
+        for (SequenceChunk chunk : chunks) {
+            checkChunk(chunk, cache);
+            n += chunk.tokens().length;
+            logitRows += chunk.logitRows();
+        }
+        if (n == 0) return new float[0];
+        if (act.capacity < n) act = new Activations(Math.max(n, act.capacity * 2)).allocate(config);
+        Activations a = act;
+
+        int t = 0;
+        for (SequenceChunk chunk : chunks) {
+            for (int i = 0; i < chunk.tokens().length; i++, t++) {
+                a.pos[t] = chunk.startPos() + i;
+                a.blockTable[t] = chunk.blockTable();
+                weights.tokenEmbedding().dequantizeRow(chunk.tokens()[i], a.x, t * config.dim());
+            }
+        }
+        int tokens = n;
+        pool.parallelFor(tokens, this::computeRope);
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, weights.layers()[l], tokens, cache);
+        }
+        float[] logits = logits(chunks, logitRows);
+        java.util.Arrays.fill(a.blockTable, 0, tokens, null);
+        return logits;
+    }
+
+    private void layer(int l, ModelWeights.Layer w, int n, PagedKvCache cache) {
+        Activations a = act;
+        int dim = config.dim();
+        pool.parallelFor(n, t -> VectorOps.rmsnorm(a.xb, t * dim, a.x, t * dim, w.attnNorm(), 0, dim, config.rmsEps()));
+        Matmul.run(pool, w.wq(), a.xb, n, a.q);
+        Matmul.run(pool, w.wk(), a.xb, n, a.k);
+        Matmul.run(pool, w.wv(), a.xb, n, a.v);
+        pool.parallelFor(n, t -> prepareQkv(l, w, t, cache));
+        attention(l, n, cache);
+        Matmul.run(pool, w.wo(), a.att, n, a.out);
+        pool.parallelFor(n, t -> {
+            addInto(a.x, a.out, t * dim, dim);
+            VectorOps.rmsnorm(a.xb, t * dim, a.x, t * dim, w.ffnNorm(), 0, dim, config.rmsEps());
+        });
+        Matmul.run(pool, w.gate(), a.xb, n, a.gate);
+        Matmul.run(pool, w.up(), a.xb, n, a.up);
+        int ffn = config.ffnDim();
+        pool.parallelFor(n, t -> VectorOps.siluMul(a.gate, t * ffn, a.up, t * ffn, ffn));
+        Matmul.run(pool, w.down(), a.gate, n, a.out);
+        pool.parallelFor(n, t -> addInto(a.x, a.out, t * dim, dim));
+    }
+
+    /** Cosine and sine of every rotated pair's angle at token t's position. */
+    private void computeRope(int t) {
+        Activations a = act;
+        int pairs = ropeInvFreq.length;
+        double position = (double) a.pos[t] * config.ropeFreqScale();
+        for (int i = 0; i < pairs; i++) {
+            double angle = position * ropeInvFreq[i];
+            a.ropeCos[t * pairs + i] = (float) Math.cos(angle);
+            a.ropeSin[t * pairs + i] = (float) Math.sin(angle);
+        }
+    }
+
+    /** Biases, per-head Q/K norms and rope for token t, then its keys and values go into the cache. */
+    private void prepareQkv(int l, ModelWeights.Layer w, int t, PagedKvCache cache) {
+        Activations a = act;
+        int qOff = t * config.queryDim();
+        int kOff = t * config.kvDim();
+        int vOff = t * config.valueRowDim();
+        if (w.qBias() != null) {
+            addInto(a.q, qOff, w.qBias(), config.queryDim());
+            addInto(a.k, kOff, w.kBias(), config.kvDim());
+            addInto(a.v, vOff, w.vBias(), config.valueRowDim());
+        }
+        int hd = config.headDim();
+        for (int h = 0; h < config.heads(); h++) {
+            if (w.qNorm() != null) VectorOps.rmsnorm(a.q, qOff + h * hd, a.q, qOff + h * hd, w.qNorm(), 0, hd, config.rmsEps());
+            rope(a.q, qOff + h * hd, t);
+        }
+        for (int h = 0; h < config.kvHeads(); h++) {
+            if (w.kNorm() != null) VectorOps.rmsnorm(a.k, kOff + h * hd, a.k, kOff + h * hd, w.kNorm(), 0, hd, config.rmsEps());
+            rope(a.k, kOff + h * hd, t);
+        }
+        int p = a.pos[t];
+        int bs = cache.blockSize();
+        cache.store(l, a.blockTable[t][p / bs], p % bs, a.k, kOff, a.v, vOff);
+    }
+
+    /** Rotates the first ropeDims elements of the head at {@code x[off ..]}: adjacent pairs, or halves for NeoX. */
+    private void rope(float[] x, int off, int t) {
+        Activations a = act;
+        int pairs = ropeInvFreq.length;
+        int stride = config.architecture().neoxRope ? 1 : 2;
+        int partner = config.architecture().neoxRope ? pairs : 1;
+        for (int i = 0; i < pairs; i++) {
+            float cos = a.ropeCos[t * pairs + i];
+            float sin = a.ropeSin[t * pairs + i];
+            int j = off + i * stride;
+            float x0 = x[j];
+            float x1 = x[j + partner];
+            x[j] = x0 * cos - x1 * sin;
+            x[j + partner] = x0 * sin + x1 * cos;
+        }
+    }
+
+    /**
+     * Causal attention for every token and key/value head: the query heads sharing a key/value head are handled
+     * together so that each cached key and value is read once for the group. Work items are claimed dynamically
+     * (later tokens attend to more positions); each is computed the same way whichever thread runs it.
+     */
+    private void attention(int l, int n, PagedKvCache cache) {
+        Activations a = act;
+        int kvHeads = config.kvHeads();
+        int group = config.groupSize();
+        int hd = config.headDim();
+        int vd = config.valueDim();
+        int bs = cache.blockSize();
+        int items = n * kvHeads;
+        AtomicInteger next = new AtomicInteger();
+        pool.parallelFor(pool.threads(), worker -> {
+            for (int item; (item = next.getAndIncrement()) < items; ) {
+                int t = item / kvHeads;
+                int g = item % kvHeads;
+                int len = a.pos[t] + 1;
+                int[] table = a.blockTable[t];
+                float[] scores = scores(group * len);
+                int qBase = t * config.queryDim() + g * group * hd;
+                for (int p = 0; p < len; p++) {
+                    int block = table[p / bs];
+                    int slot = p % bs;
+                    for (int j = 0; j < group; j++) {
+                        scores[j * len + p] = cache.dotKey(l, block, slot, g, a.q, qBase + j * hd) * attentionScale;
+                    }
+                }
+                for (int j = 0; j < group; j++) VectorOps.softmax(scores, j * len, len);
+                int outBase = t * config.attentionOutDim() + g * group * vd;
+                java.util.Arrays.fill(a.att, outBase, outBase + group * vd, 0f);
+                for (int p = 0; p < len; p++) {
+                    int block = table[p / bs];
+                    int slot = p % bs;
+                    for (int j = 0; j < group; j++) {
+                        cache.addValue(l, block, slot, g, scores[j * len + p], a.att, outBase + j * vd);
+                    }
+                }
+            }
+        });
+    }
+
+    private float[] scores(int size) {
+        float[] s = scoreScratch.get();
+        if (s.length < size) {
+            s = new float[Math.max(size, s.length * 2)];
+            scoreScratch.set(s);
+        }
+        return s;
+    }
+
+    /** Final norm and output projection of the rows that want logits: each chunk's last token, or all its tokens. */
+    private float[] logits(List<SequenceChunk> chunks, int rows) {
+        Activations a = act;
+        int dim = config.dim();
+        // Gathered into xb (free now), which holds at least as many rows as there are tokens.
+        int r = 0;
+        int t = 0;
+        for (SequenceChunk chunk : chunks) {
+            int len = chunk.tokens().length;
+            int first = chunk.allLogits() ? t : t + len - 1;
+            for (int s = first; s < t + len; s++, r++) System.arraycopy(a.x, s * dim, a.xb, r * dim, dim);
+            t += len;
+        }
+        pool.parallelFor(rows, i -> VectorOps.rmsnorm(a.xb, i * dim, a.xb, i * dim, weights.outputNorm(), 0, dim, config.rmsEps()));
+        float[] logits = new float[rows * config.vocabSize()];
+        Matmul.run(pool, weights.output(), a.xb, rows, logits);
+        return logits;
+    }
+
+    private static void addInto(float[] x, float[] y, int off, int len) {
+        VectorOps.axpy(1f, y, off, x, off, len);
+    }
+
+    private static void addInto(float[] x, int off, float[] y, int len) {
+        VectorOps.axpy(1f, y, 0, x, off, len);
+    }
+
+    private PagedKvCache checkCache(KvCache kvCache) {
+        Objects.requireNonNull(kvCache, "cache");
+        if (!(kvCache instanceof PagedKvCache cache) || !cache.fits(config)) {
+            throw new IllegalArgumentException("the KV cache was not created by this model's createKvCache");
+        }
+        return cache;
+    }
+
+    private void checkChunk(SequenceChunk chunk, PagedKvCache cache) {
+        int[] tokens = chunk.tokens();
+        if (tokens.length == 0) throw new IllegalArgumentException("a sequence chunk has no tokens");
+        if (chunk.startPos() < 0) throw new IllegalArgumentException("a sequence chunk starts at position " + chunk.startPos());
+        for (int token : tokens) {
+            if (token < 0 || token >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        long end = (long) chunk.startPos() + tokens.length;
+        int[] table = chunk.blockTable();
+        if ((long) table.length * cache.blockSize() < end) {
+            throw new IllegalArgumentException("block table of " + table.length + " blocks × " + cache.blockSize()
+                    + " positions does not cover position " + (end - 1));
+        }
+        for (int i = 0; i < (end + cache.blockSize() - 1) / cache.blockSize(); i++) {
+            if (table[i] < 0 || table[i] >= cache.numBlocks()) {
+                throw new IllegalArgumentException("block table entry " + i + " = " + table[i]
+                        + " is not a block of this cache [0, " + cache.numBlocks() + ")");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (ownedFile != null) ownedFile.close();
+    }
+}

@@ -1,0 +1,285 @@
+package dev.quill.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * The computation shared by every weight type. Each output is defined by one <em>canonical</em> sequence of
+ * operations, which every code path below reproduces exactly, so results are batch invariant:
+ * <pre>
+ *   acc = 0 (L lanes);  for c = 0, L, 2L, … &lt; cols − cols % L:  acc = fma(w[r][c..c+L), x[t][c..c+L), acc)
+ *   s = foldHalves(acc);  for the remaining columns c:  s = fma(w[r][c], x[t][c], s)
+ * </pre>
+ * where {@code w} is the exact dequantized weight (bit-identical to {@link Quantization#dequantize}) and
+ * {@code foldHalves} adds lane i + L/2^k into lane i for k = 1, 2, … (a fixed order; never {@code reduceLanes}, whose
+ * order may differ between the interpreter and compiled code).
+ *
+ * <p>Two paths implement it: small batches (decode) call {@link #dot4}, which subclasses override with fused
+ * dequantize-and-FMA kernels reading the mapped weights directly; larger batches dequantize {@link #ROW_TILE} rows
+ * into a per-thread f32 panel once and run a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing
+ * each dequantized weight for every token.
+ */
+abstract class TiledMatrix implements WeightMatrix {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Float lanes per vector: the accumulation width of the canonical order. */
+    static final int L = F.length();
+    /** Byte species with as many lanes as {@link #F}, for widening quantized bytes to floats. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * Byte.SIZE));
+    /** Short species with as many lanes as {@link #F}, for widening f16/bf16 to floats. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE));
+
+    static final int ROW_TILE = 4;
+    static final int TOKEN_TILE = 4;
+    /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
+    static final int FUSED_MAX_TOKENS = 3;
+    /** Tokens processed per pass over a row panel, so their activations stay in cache. */
+    static final int TOKEN_CHUNK = 64;
+
+    final GgmlType type;
+    final MemorySegment data;
+    final int rows;
+    final int cols;
+    final long rowBytes;
+    /** Columns covered by whole vectors; the rest (only for element types) is the scalar tail. */
+    final int colsV;
+
+    TiledMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.bytesFor(cols);
+        this.colsV = cols - cols % L;
+    }
+
+    /** Writes rows {@code [r, r + count)}, dequantized exactly, to {@code dst[off + i * cols ..]}. */
+    abstract void dequantizeRows(int r, int count, float[] dst, int off);
+
+    /**
+     * Canonical dot products of rows {@code r .. r+3} with one token {@code x[xo .. xo + cols)}, written to
+     * {@code out[oo .. oo + 4)}. The default dequantizes a panel; subclasses fuse dequantization into the FMA loop.
+     */
+    void dot4(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
+        float[] panel = s.panel(ROW_TILE * cols);
+        dequantizeRows(r, ROW_TILE, panel, 0);
+        kernel4x1(panel, x, xo, out, oo, 1);
+    }
+
+    @Override
+    public GgmlType type() {
+        return type;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public void dequantizeRow(int r, float[] dst, int offset) {
+        Objects.checkIndex(r, rows);
+        Objects.requireNonNull(dst, "dst");
+        if (offset < 0 || offset > dst.length - cols) {
+            throw new IllegalArgumentException("dequantizeRow: [" + offset + ", " + ((long) offset + cols)
+                    + ") is outside an array of length " + dst.length);
+        }
+        dequantizeRows(r, 1, dst, offset);
+    }
+
+    @Override
+    public final void matmul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        checkMatmul(x, n, out, outStride, r0, r1);
+        Scratch s = Scratch.get();
+        if (n <= FUSED_MAX_TOKENS) {
+            int r = r0;
+            for (; r + ROW_TILE <= r1; r += ROW_TILE) {
+                for (int t = 0; t < n; t++) {
+                    dot4(r, x, t * cols, out, t * outStride + r, s);
+                }
+            }
+            if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
+        } else {
+            for (int t0 = 0; t0 < n; t0 += TOKEN_CHUNK) {
+                panels(x, t0, Math.min(n, t0 + TOKEN_CHUNK), out, outStride, r0, r1, s);
+            }
+        }
+    }
+
+    /** Panel path for tokens {@code [t0, t1)} and rows {@code [r0, r1)}. */
+    private void panels(float[] x, int t0, int t1, float[] out, int outStride, int r0, int r1, Scratch s) {
+        float[] panel = s.panel(ROW_TILE * cols);
+        for (int r = r0; r < r1; r += ROW_TILE) {
+            int count = Math.min(ROW_TILE, r1 - r);
+            dequantizeRows(r, count, panel, 0);
+            if (count == ROW_TILE) {
+                int t = t0;
+                for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
+                    kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride);
+                }
+                for (; t < t1; t++) {
+                    kernel4x1(panel, x, t * cols, out, t * outStride + r, 1);
+                }
+            } else {
+                for (int i = 0; i < count; i++) {
+                    int t = t0;
+                    for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
+                        kernel1x4(panel, i * cols, x, t * cols, out, t * outStride + r + i, outStride);
+                    }
+                    for (; t < t1; t++) {
+                        kernel1x1(panel, i * cols, x, t * cols, out, t * outStride + r + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** 4 panel rows × 4 tokens (token j at {@code xo + j·cols}); out(i, j) at {@code oo + i + j·outStride}. */
+    private void kernel4x4(float[] w, float[] x, int xo, float[] out, int oo, int outStride) {
+        int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < colsV; c += L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + c);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + c1 + c);
+            FloatVector x2 = FloatVector.fromArray(F, x, xo + c2 + c);
+            FloatVector x3 = FloatVector.fromArray(F, x, xo + c3 + c);
+            FloatVector w0 = FloatVector.fromArray(F, w, c);
+            a00 = w0.fma(x0, a00);
+            a01 = w0.fma(x1, a01);
+            a02 = w0.fma(x2, a02);
+            a03 = w0.fma(x3, a03);
+            FloatVector w1 = FloatVector.fromArray(F, w, c1 + c);
+            a10 = w1.fma(x0, a10);
+            a11 = w1.fma(x1, a11);
+            a12 = w1.fma(x2, a12);
+            a13 = w1.fma(x3, a13);
+            FloatVector w2 = FloatVector.fromArray(F, w, c2 + c);
+            a20 = w2.fma(x0, a20);
+            a21 = w2.fma(x1, a21);
+            a22 = w2.fma(x2, a22);
+            a23 = w2.fma(x3, a23);
+            FloatVector w3 = FloatVector.fromArray(F, w, c3 + c);
+            a30 = w3.fma(x0, a30);
+            a31 = w3.fma(x1, a31);
+            a32 = w3.fma(x2, a32);
+            a33 = w3.fma(x3, a33);
+        }
+        int s1 = outStride, s2 = 2 * outStride, s3 = 3 * outStride;
+        out[oo] = finish(a00, w, 0, x, xo);
+        out[oo + s1] = finish(a01, w, 0, x, xo + c1);
+        out[oo + s2] = finish(a02, w, 0, x, xo + c2);
+        out[oo + s3] = finish(a03, w, 0, x, xo + c3);
+        out[oo + 1] = finish(a10, w, c1, x, xo);
+        out[oo + 1 + s1] = finish(a11, w, c1, x, xo + c1);
+        out[oo + 1 + s2] = finish(a12, w, c1, x, xo + c2);
+        out[oo + 1 + s3] = finish(a13, w, c1, x, xo + c3);
+        out[oo + 2] = finish(a20, w, c2, x, xo);
+        out[oo + 2 + s1] = finish(a21, w, c2, x, xo + c1);
+        out[oo + 2 + s2] = finish(a22, w, c2, x, xo + c2);
+        out[oo + 2 + s3] = finish(a23, w, c2, x, xo + c3);
+        out[oo + 3] = finish(a30, w, c3, x, xo);
+        out[oo + 3 + s1] = finish(a31, w, c3, x, xo + c1);
+        out[oo + 3 + s2] = finish(a32, w, c3, x, xo + c2);
+        out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3);
+    }
+
+    /** 4 panel rows × 1 token; out(i) at {@code oo + i·rowStep}. */
+    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, int rowStep) {
+        int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < colsV; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+            a0 = FloatVector.fromArray(F, w, c).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, c1 + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, c2 + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, w, c3 + c).fma(xv, a3);
+        }
+        out[oo] = finish(a0, w, 0, x, xo);
+        out[oo + rowStep] = finish(a1, w, c1, x, xo);
+        out[oo + 2 * rowStep] = finish(a2, w, c2, x, xo);
+        out[oo + 3 * rowStep] = finish(a3, w, c3, x, xo);
+    }
+
+    /** 1 panel row (at {@code wo}) × 4 tokens; out(j) at {@code oo + j·outStride}. */
+    private void kernel1x4(float[] w, int wo, float[] x, int xo, float[] out, int oo, int outStride) {
+        int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < colsV; c += L) {
+            FloatVector wv = FloatVector.fromArray(F, w, wo + c);
+            a0 = wv.fma(FloatVector.fromArray(F, x, xo + c), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x, xo + c1 + c), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x, xo + c2 + c), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x, xo + c3 + c), a3);
+        }
+        out[oo] = finish(a0, w, wo, x, xo);
+        out[oo + outStride] = finish(a1, w, wo, x, xo + c1);
+        out[oo + 2 * outStride] = finish(a2, w, wo, x, xo + c2);
+        out[oo + 3 * outStride] = finish(a3, w, wo, x, xo + c3);
+    }
+
+    private void kernel1x1(float[] w, int wo, float[] x, int xo, float[] out, int oo) {
+        FloatVector a = FloatVector.zero(F);
+        for (int c = 0; c < colsV; c += L) {
+            a = FloatVector.fromArray(F, w, wo + c).fma(FloatVector.fromArray(F, x, xo + c), a);
+        }
+        out[oo] = finish(a, w, wo, x, xo);
+    }
+
+    /** Folds the accumulator and adds the scalar tail columns (element types only), in canonical order. */
+    final float finish(FloatVector acc, float[] w, int wo, float[] x, int xo) {
+        float s = foldHalves(acc);
+        for (int c = colsV; c < cols; c++) {
+            s = Math.fma(w[wo + c], x[xo + c], s);
+        }
+        return s;
+    }
+
+    static float foldHalves(FloatVector acc) {
+        return VectorOps.foldHalves(acc);
+    }
+
+    private void checkMatmul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(out, "out");
+        if (n < 0) throw new IllegalArgumentException("matmul: token count " + n + " is negative");
+        if (r0 < 0 || r1 > rows || r0 > r1) {
+            throw new IllegalArgumentException("matmul: row range [" + r0 + ", " + r1 + ") is outside [0, " + rows + ")");
+        }
+        if (n == 0 || r0 == r1) return;
+        if ((long) n * cols > x.length) {
+            throw new IllegalArgumentException("matmul: x has " + x.length + " floats, " + n + " tokens × " + cols
+                    + " columns need " + (long) n * cols);
+        }
+        if (outStride < r1 || (long) (n - 1) * outStride + r1 > out.length) {
+            throw new IllegalArgumentException("matmul: out has " + out.length + " floats with stride " + outStride
+                    + ", " + n + " tokens × rows up to " + r1 + " do not fit");
+        }
+    }
+
+    /** Per-thread buffers, so hot loops never allocate. */
+    static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        private float[] panel = new float[0];
+
+        static Scratch get() {
+            return LOCAL.get();
+        }
+
+        float[] panel(int size) {
+            if (panel.length < size) panel = new float[size];
+            return panel;
+        }
+    }
+}
