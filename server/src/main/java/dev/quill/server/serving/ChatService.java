@@ -50,13 +50,14 @@ final class ChatService {
 
         int candidates = o.candidates();
         int engineLogprobs = request.logprobs() ? request.topLogprobs() : candidates > o.n() ? 0 : -1;
-        List<Generation.Sequence> sequences = new ArrayList<>();
+        GenerationRequest g = new GenerationRequest(prompt, RequestSettings.sampling(o), maxTokens, engineLogprobs,
+                false, Set.copyOf(o.extensions().stopTokenIds()), o.extensions().ignoreEos());
+        List<SequenceOutput> outputs = new ArrayList<>();
         for (int j = 0; j < candidates; j++) {
-            GenerationRequest g = new GenerationRequest(prompt, RequestSettings.sampling(o, j), maxTokens, engineLogprobs,
-                    false, Set.copyOf(o.extensions().stopTokenIds()), o.extensions().ignoreEos());
-            sequences.add(new Generation.Sequence(0, g, new SequenceOutput(tokenizer, o.stop(),
-                    o.extensions().includeStopStrInOutput(), o.extensions().skipSpecialTokens(), RequestSettings.terminators(tokenizer, o))));
+            outputs.add(new SequenceOutput(tokenizer, o.stop(), o.extensions().includeStopStrInOutput(),
+                    o.extensions().skipSpecialTokens(), RequestSettings.terminators(tokenizer, o)));
         }
+        List<Generation.Group> groups = List.of(new Generation.Group(0, g, outputs));
         String id = RequestSettings.newId("chatcmpl-");
         long created = System.currentTimeMillis() / 1000;
         Map<String, String> headers = RequestSettings.headers(id, o.ignoredParams());
@@ -65,7 +66,7 @@ final class ChatService {
         String fingerprint = d.info().fingerprint();
 
         if (!o.stream()) {
-            List<Generation.Result> results = Generation.run(d.engine(), sequences, userStops, deadline, new Generation.Observer() {});
+            List<Generation.Result> results = Generation.run(d.engine(), groups, userStops, deadline, new Generation.Observer() {});
             responder.headers(headers);
             List<Generation.Result> best = candidates > o.n()
                     ? results.stream().sorted(Comparator.comparingDouble(Generation.Result::meanLogprob).reversed()).limit(o.n()).toList()
@@ -85,12 +86,12 @@ final class ChatService {
 
         SseStream sse = responder.openStream(headers);
         try {
-            for (int s = 0; s < sequences.size(); s++) {
+            for (int s = 0; s < candidates; s++) {
                 sse.send(chunk(id, created, d.name(), fingerprint, s, new ChatCompletionChunk.Delta("assistant", ""), null, null, null, null));
             }
             int[] completionTokens = {0};
             int[] finished = {0};
-            List<Generation.Result> results = Generation.run(d.engine(), sequences, userStops, deadline, new Generation.Observer() {
+            List<Generation.Result> results = Generation.run(d.engine(), groups, userStops, deadline, new Generation.Observer() {
                 @Override
                 public void piece(int seq, SequenceOutput.Piece piece, Generation.Result result) {
                     ChatLogprobs lp = null;
@@ -104,7 +105,7 @@ final class ChatService {
                 public void finished(int seq, Generation.Result result) {
                     completionTokens[0] += result.completionTokens;
                     finished[0]++;
-                    Usage usage = finished[0] == sequences.size() && o.extensions().usageInLastChunk()
+                    Usage usage = finished[0] == candidates && o.extensions().usageInLastChunk()
                             ? Usage.of(result.promptTokens, completionTokens[0], result.cachedPromptTokens) : null;
                     sse.send(chunk(id, created, d.name(), fingerprint, seq, new ChatCompletionChunk.Delta(null, null), null,
                             result.finishReason, result.stopReason, usage));

@@ -44,17 +44,21 @@ final class CompletionService {
         int candidates = o.candidates();
         boolean wantLogprobs = request.logprobs() != null;
         int engineLogprobs = wantLogprobs ? request.logprobs() : candidates > o.n() ? 0 : -1;
-        List<Generation.Sequence> sequences = new ArrayList<>();
+        List<Generation.Group> groups = new ArrayList<>();
+        int[] promptOf = new int[prompts.size() * candidates];
         for (int i = 0; i < prompts.size(); i++) {
             PromptInput prompt = prompts.get(i);
             int maxTokens = RequestSettings.maxTokens(o, CompletionRequest.DEFAULT_MAX_TOKENS, prompt.ids().length,
                     d.contextLength(), prompt.loc());
+            GenerationRequest g = new GenerationRequest(prompt.ids(), RequestSettings.sampling(o), maxTokens,
+                    engineLogprobs, request.echo() && wantLogprobs, Set.copyOf(o.extensions().stopTokenIds()),
+                    o.extensions().ignoreEos());
+            List<SequenceOutput> outputs = new ArrayList<>();
             for (int j = 0; j < candidates; j++) {
-                GenerationRequest g = new GenerationRequest(prompt.ids(), RequestSettings.sampling(o, j), maxTokens,
-                        engineLogprobs, request.echo() && wantLogprobs, Set.copyOf(o.extensions().stopTokenIds()),
-                        o.extensions().ignoreEos());
-                sequences.add(new Generation.Sequence(i, g, newOutput(tokenizer, o)));
+                outputs.add(newOutput(tokenizer, o));
+                promptOf[i * candidates + j] = i;
             }
+            groups.add(new Generation.Group(i, g, outputs));
         }
 
         String id = RequestSettings.newId("cmpl-");
@@ -65,17 +69,17 @@ final class CompletionService {
         long deadline = RequestSettings.deadline(o, start);
 
         if (!o.stream()) {
-            List<Generation.Result> results = Generation.run(d.engine(), sequences, userStops, deadline, new Generation.Observer() {});
+            List<Generation.Result> results = Generation.run(d.engine(), groups, userStops, deadline, new Generation.Observer() {});
             responder.headers(headers);
             return shape.response(results, request, o.n(), candidates);
         }
         SseStream sse = responder.openStream(headers);
-        StreamObserver observer = new StreamObserver(shape, sse, request, sequences, o);
+        StreamObserver observer = new StreamObserver(shape, sse, request, promptOf, o);
         try {
             if (request.echo() && !wantLogprobs) {
-                for (int s = 0; s < sequences.size(); s++) sse.send(shape.chunk(s, prompts.get(sequences.get(s).promptIndex()).echoText(), null, null, null));
+                for (int s = 0; s < promptOf.length; s++) sse.send(shape.chunk(s, prompts.get(promptOf[s]).echoText(), null, null, null));
             }
-            Generation.run(d.engine(), sequences, userStops, deadline, observer);
+            Generation.run(d.engine(), groups, userStops, deadline, observer);
             if (o.includeUsage()) sse.send(new CompletionResponse(id, CompletionResponse.OBJECT, created, d.name(),
                     d.info().fingerprint(), List.of(), observer.usage.usage()));
             sse.done();
@@ -255,32 +259,30 @@ final class CompletionService {
         private final Shape shape;
         private final SseStream sse;
         private final CompletionRequest request;
-        private final List<Generation.Sequence> sequences;
+        /** The prompt of each sequence. */
+        private final int[] promptOf;
         private final GenerationOptions options;
         private final UsageCounter usage = new UsageCounter();
         private final int[] echoLength;
         private int finished;
 
-        StreamObserver(Shape shape, SseStream sse, CompletionRequest request, List<Generation.Sequence> sequences,
-                       GenerationOptions options) {
+        StreamObserver(Shape shape, SseStream sse, CompletionRequest request, int[] promptOf, GenerationOptions options) {
             this.shape = shape;
             this.sse = sse;
             this.request = request;
-            this.sequences = sequences;
+            this.promptOf = promptOf;
             this.options = options;
-            this.echoLength = new int[sequences.size()];
+            this.echoLength = new int[promptOf.length];
             if (request.echo()) {
-                for (int s = 0; s < sequences.size(); s++) {
-                    echoLength[s] = shape.prompts().get(sequences.get(s).promptIndex()).echoText().length();
-                }
+                for (int s = 0; s < promptOf.length; s++) echoLength[s] = shape.prompts().get(promptOf[s]).echoText().length();
             }
         }
 
         @Override
         public void promptLogprobs(int seq, List<GeneratedToken> tokens) {
             if (!request.echo()) return;
-            String echo = shape.prompts().get(sequences.get(seq).promptIndex()).echoText();
-            int[] prompt = shape.prompts().get(sequences.get(seq).promptIndex()).ids();
+            String echo = shape.prompts().get(promptOf[seq]).echoText();
+            int[] prompt = shape.prompts().get(promptOf[seq]).ids();
             sse.send(shape.chunk(seq, echo, shape.promptLogprobs(prompt, tokens), null, null));
         }
 
@@ -298,10 +300,10 @@ final class CompletionService {
 
         @Override
         public void finished(int seq, Generation.Result result) {
-            usage.add(sequences.get(seq).promptIndex(), result);
+            usage.add(promptOf[seq], result);
             finished++;
             CompletionResponse chunk = shape.chunk(seq, "", null, result.finishReason, result.stopReason);
-            if (finished == sequences.size() && options.extensions().usageInLastChunk()) {
+            if (finished == promptOf.length && options.extensions().usageInLastChunk()) {
                 chunk = new CompletionResponse(chunk.id(), chunk.object(), chunk.created(), chunk.model(),
                         chunk.systemFingerprint(), chunk.choices(), usage.usage());
             }

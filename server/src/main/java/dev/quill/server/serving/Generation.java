@@ -6,6 +6,7 @@ import dev.quill.engine.GeneratedToken;
 import dev.quill.engine.GenerationHandle;
 import dev.quill.engine.GenerationListener;
 import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.QueueFullException;
 import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.ErrorKind;
 import java.util.ArrayList;
@@ -27,8 +28,11 @@ final class Generation {
 
     private static final Logger LOG = LoggerFactory.getLogger(Generation.class);
 
-    /** One sequence to generate: which prompt it belongs to, what to ask the engine, how to read its output. */
-    record Sequence(int promptIndex, GenerationRequest request, SequenceOutput output) {}
+    /**
+     * The sequences that continue one prompt (n or best_of of them): submitted together so the engine computes the
+     * prompt once; with a seed, sequence i samples with seed + i. Sequences are numbered across groups in order.
+     */
+    record Group(int promptIndex, GenerationRequest request, List<SequenceOutput> outputs) {}
 
     /** Progress of a run, on the request thread. */
     interface Observer {
@@ -92,24 +96,28 @@ final class Generation {
      * @param userStopTokenIds stop_token_ids from the request: a stop on one of them is reported as stop_reason
      * @param deadlineNanos    {@link System#nanoTime()} by which everything must be done, or {@link Long#MAX_VALUE}
      */
-    static List<Result> run(Engine engine, List<Sequence> sequences, Set<Integer> userStopTokenIds, long deadlineNanos,
+    static List<Result> run(Engine engine, List<Group> groups, Set<Integer> userStopTokenIds, long deadlineNanos,
                             Observer observer) {
         BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        List<GenerationHandle> handles = new ArrayList<>(sequences.size());
-        List<Result> results = new ArrayList<>(sequences.size());
-        for (int i = 0; i < sequences.size(); i++) results.add(new Result());
-        int remaining = sequences.size();
+        List<GenerationHandle> handles = new ArrayList<>();
+        List<SequenceOutput> outputs = new ArrayList<>();
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (Group g : groups) {
+            outputs.addAll(g.outputs());
+            for (int i = 0; i < g.outputs().size(); i++) requests.add(g.request());
+        }
+        List<Result> results = new ArrayList<>(outputs.size());
+        for (int i = 0; i < outputs.size(); i++) results.add(new Result());
+        int remaining = outputs.size();
         try {
-            for (int i = 0; i < sequences.size(); i++) {
-                handles.add(submit(engine, sequences.get(i).request(), i, events));
-            }
+            for (Group g : groups) handles.addAll(submit(engine, g, handles.size(), events));
             while (remaining > 0) {
                 long wait = deadlineNanos - System.nanoTime();
                 Event event = wait <= 0 ? events.poll() : events.poll(wait, TimeUnit.NANOSECONDS);
                 if (event == null) throw timeout();
                 Result result = results.get(event.seq());
                 if (result.done()) continue; // late events of a sequence we already stopped
-                SequenceOutput output = sequences.get(event.seq()).output();
+                SequenceOutput output = outputs.get(event.seq());
                 switch (event) {
                     case PromptLogprobs p -> {
                         result.promptLogprobs = p.tokens();
@@ -125,7 +133,7 @@ final class Generation {
                         if (!piece.isEmpty()) observer.piece(t.seq(), piece, result);
                         if (output.matchedStop() != null) {
                             handles.get(t.seq()).cancel();
-                            result.promptTokens = sequences.get(t.seq()).request().prompt().length;
+                            result.promptTokens = requests.get(t.seq()).prompt().length;
                             result.completionTokens = output.generated();
                             finish(result, "stop", output.matchedStop());
                             remaining--;
@@ -177,32 +185,43 @@ final class Generation {
                 "The request did not finish within its timeout; generation was stopped", null, null, null);
     }
 
-    private static GenerationHandle submit(Engine engine, GenerationRequest request, int seq, BlockingQueue<Event> events) {
+    /** Submits a group; its sequences get the numbers {@code first}, {@code first + 1}, .... */
+    private static List<GenerationHandle> submit(Engine engine, Group group, int first, BlockingQueue<Event> events) {
+        List<GenerationListener> listeners = new ArrayList<>();
+        for (int i = 0; i < group.outputs().size(); i++) listeners.add(listener(first + i, events));
         try {
-            return engine.submit(request, new GenerationListener() {
-                @Override
-                public void onPromptLogprobs(List<GeneratedToken> promptTokens) {
-                    events.add(new PromptLogprobs(seq, promptTokens));
-                }
-
-                @Override
-                public void onToken(GeneratedToken token) {
-                    events.add(new Token(seq, token));
-                }
-
-                @Override
-                public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens,
-                                     int cachedPromptTokens) {
-                    events.add(new Finished(seq, reason, stopTokenId, promptTokens, generatedTokens, cachedPromptTokens));
-                }
-
-                @Override
-                public void onError(Throwable error) {
-                    events.add(new Failed(seq, error));
-                }
-            });
+            return engine.submit(group.request(), listeners);
+        } catch (QueueFullException e) {
+            throw new ApiException(ErrorKind.TOO_MANY_REQUESTS, "too_many_requests",
+                    "The model's queue is full; retry in " + e.retryAfterSeconds() + " s", null, null,
+                    java.util.Map.of("Retry-After", String.valueOf(e.retryAfterSeconds())));
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(List.of("body"), null, "The engine refused the request: " + e.getMessage());
         }
+    }
+
+    private static GenerationListener listener(int seq, BlockingQueue<Event> events) {
+        return new GenerationListener() {
+            @Override
+            public void onPromptLogprobs(List<GeneratedToken> promptTokens) {
+                events.add(new PromptLogprobs(seq, promptTokens));
+            }
+
+            @Override
+            public void onToken(GeneratedToken token) {
+                events.add(new Token(seq, token));
+            }
+
+            @Override
+            public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens,
+                                 int cachedPromptTokens) {
+                events.add(new Finished(seq, reason, stopTokenId, promptTokens, generatedTokens, cachedPromptTokens));
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                events.add(new Failed(seq, error));
+            }
+        };
     }
 }

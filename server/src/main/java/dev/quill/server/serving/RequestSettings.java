@@ -47,8 +47,8 @@ final class RequestSettings {
         }
     }
 
-    /** Sampling for candidate {@code candidate} of a prompt: candidates of one seeded request get seeds seed, seed+1, .... */
-    static SamplingParams sampling(GenerationOptions o, int candidate) {
+    /** Sampling for a prompt's sequences (the engine gives sequence i of a seeded group the seed seed + i). */
+    static SamplingParams sampling(GenerationOptions o) {
         Extensions x = o.extensions();
         return new SamplingParams(
                 o.temperature() == null ? 1.0 : o.temperature(),
@@ -59,7 +59,7 @@ final class RequestSettings {
                 o.frequencyPenalty() == null ? 0 : o.frequencyPenalty(),
                 x.repetitionPenalty() == null ? 1 : x.repetitionPenalty(),
                 o.logitBias(),
-                o.seed() == null ? null : o.seed() + candidate);
+                o.seed());
     }
 
     /**

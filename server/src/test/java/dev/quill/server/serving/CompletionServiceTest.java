@@ -423,6 +423,19 @@ class CompletionServiceTest {
     }
 
     @Test
+    void aFullEngineQueueIs429WithItsRetryAfter() {
+        engine.queueFull = true;
+        try {
+            HttpResponse<String> response = server.post("/v1/completions", "{'prompt':'x','max_tokens':1}");
+            assertThat(response.statusCode()).isEqualTo(429);
+            assertThat(response.headers().firstValue("retry-after")).hasValue("3");
+            assertThat(response.body()).contains("TooManyRequestsError");
+        } finally {
+            engine.queueFull = false;
+        }
+    }
+
+    @Test
     void aTimeoutStopsGenerationAndFailsTheRequest() {
         int cancelsBefore = slowEngine.cancellations.get();
         HttpResponse<String> response = server.post("/v1/completions", "{'model':'slow','prompt':'x','max_tokens':200,'timeout':0.1}");
@@ -440,7 +453,8 @@ class CompletionServiceTest {
     void aClientThatDisconnectsCancelsItsGeneration() throws Exception {
         int cancelsBefore = slowEngine.cancellations.get();
         try (BufferedReader reader = server.openStream("/v1/completions",
-                "{'model':'slow','prompt':'x','max_tokens':500,'temperature':0,'stream':true}")) {
+                "{'model':'slow','prompt':'x','max_tokens':500,'temperature':0,'stream':true,'ignore_eos':true}",
+                "extra-parameters", "pass-through")) {
             assertThat(reader.readLine()).startsWith("data: ");
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

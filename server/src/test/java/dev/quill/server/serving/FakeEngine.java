@@ -1,6 +1,9 @@
 package dev.quill.server.serving;
 
 import dev.quill.engine.Engine;
+import dev.quill.engine.EngineStats;
+import dev.quill.engine.QueueFullException;
+import dev.quill.engine.sampling.SamplingParams;
 import dev.quill.engine.FinishReason;
 import dev.quill.engine.GeneratedToken;
 import dev.quill.engine.GenerationHandle;
@@ -20,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A deterministic stand-in for the engine. Its "model" recites {@link #SCRIPT} from an offset chosen by the prompt
  * (and, when sampling, the seed), then ends with EOS; every token gets a made-up but fixed logprob, and the requested
  * alternatives rank below it. Each sequence runs on its own thread and calls the listener the way the real engine
- * does: prompt logprobs first, then tokens (the end-of-generation token included), then onFinish.
+ * does: prompt logprobs first, then tokens (not the one that stops the sequence), then onFinish.
  */
 final class FakeEngine implements Engine {
 
@@ -34,6 +37,8 @@ final class FakeEngine implements Engine {
     /** Cancellations of sequences that were still running. */
     final AtomicInteger cancellations = new AtomicInteger();
     private volatile boolean closed;
+    /** When set, submit refuses like an engine whose wait queue is full. */
+    volatile boolean queueFull;
 
     FakeEngine(FakeTokenizer tokenizer, int contextLength, Duration tokenDelay) {
         this.tokenizer = tokenizer;
@@ -80,22 +85,43 @@ final class FakeEngine implements Engine {
     }
 
     @Override
-    public GenerationHandle submit(GenerationRequest request, GenerationListener listener) {
-        for (int id : request.prompt()) {
+    public List<GenerationHandle> submit(GenerationRequest group, List<GenerationListener> listeners) {
+        for (int id : group.prompt()) {
             if (id < 0 || id >= tokenizer.vocabSize()) throw new IllegalArgumentException("token id " + id + " out of range");
         }
-        requests.add(request);
-        Handle handle = new Handle();
-        Thread.startVirtualThread(() -> {
-            try {
-                run(request, listener, handle);
-            } catch (InterruptedException e) {
-                listener.onError(e);
-            } finally {
-                handle.done = true;
+        if (queueFull) throw new QueueFullException(256, 3);
+        List<GenerationHandle> handles = new ArrayList<>();
+        for (int i = 0; i < listeners.size(); i++) {
+            // Sequence i of a seeded group samples with seed + i, as the engine documents.
+            GenerationRequest request = group;
+            if (group.sampling().seed() != null) {
+                var s = group.sampling();
+                request = new GenerationRequest(group.prompt(), new SamplingParams(s.temperature(), s.topP(), s.topK(),
+                        s.minP(), s.presencePenalty(), s.frequencyPenalty(), s.repetitionPenalty(), s.logitBias(),
+                        s.seed() + i), group.maxTokens(), group.logprobs(), group.promptLogprobs(), group.stopTokenIds(),
+                        group.ignoreEos());
             }
-        });
-        return handle;
+            requests.add(request);
+            Handle handle = new Handle();
+            GenerationListener listener = listeners.get(i);
+            GenerationRequest sequence = request;
+            Thread.startVirtualThread(() -> {
+                try {
+                    run(sequence, listener, handle);
+                } catch (InterruptedException e) {
+                    listener.onError(e);
+                } finally {
+                    handle.done = true;
+                }
+            });
+            handles.add(handle);
+        }
+        return handles;
+    }
+
+    @Override
+    public EngineStats stats() {
+        return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private void run(GenerationRequest request, GenerationListener listener, Handle handle) throws InterruptedException {
@@ -122,14 +148,15 @@ final class FakeEngine implements Engine {
             }
             int id = position < script.length ? script[position]
                     : request.ignoreEos() ? script[position % script.length] : FakeTokenizer.EOS;
-            listener.onToken(token(prompt.length + generated, id, decoder.next(id), request.logprobs()));
             generated++;
             position++;
+            // A stop token is not passed to onToken; it arrives as onFinish's stopTokenId (and is counted).
             boolean endOfGeneration = !request.ignoreEos() && tokenizer.endOfGenerationIds().contains(id);
             if (endOfGeneration || request.stopTokenIds().contains(id)) {
                 listener.onFinish(FinishReason.STOP, id, prompt.length, generated, 0);
                 return;
             }
+            listener.onToken(token(prompt.length + generated - 1, id, decoder.next(id), request.logprobs()));
             if (!tokenDelay.isZero()) Thread.sleep(tokenDelay);
         }
     }

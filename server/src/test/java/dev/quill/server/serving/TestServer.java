@@ -92,11 +92,12 @@ final class TestServer implements AutoCloseable {
     }
 
     /** Opens a stream and returns a reader positioned at its start (for disconnect tests). */
-    BufferedReader openStream(String path, String json) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url(path)))
+    BufferedReader openStream(String path, String json, String... headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path)))
                 .POST(HttpRequest.BodyPublishers.ofString(json.replace('\'', '"')))
-                .header("Content-Type", "application/json").build();
-        HttpResponse<java.io.InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+                .header("Content-Type", "application/json");
+        if (headers.length > 0) b.headers(headers);
+        HttpResponse<java.io.InputStream> response = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         return new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
     }
 
