@@ -1,5 +1,7 @@
 package dev.quill.server.serving;
 
+import dev.quill.engine.EngineOptions;
+import dev.quill.engine.Engines;
 import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.ErrorKind;
 import java.util.ArrayList;
@@ -21,6 +23,24 @@ public final class Deployments implements AutoCloseable {
     public static final String TAGS_HEADER = "x-tags";
 
     private final List<Deployment> all;
+
+    /** Loads every deployment's model with the engine; engines already started are closed if a later one fails. */
+    public static Deployments load(ServerConfig config, java.util.function.Consumer<String> progress) {
+        List<Deployment> loaded = new ArrayList<>();
+        try {
+            for (ServerConfig.DeploymentConfig d : config.deployments()) {
+                progress.accept("loading " + d.name() + " from " + d.model());
+                EngineOptions options = EngineOptions.defaults().withContextLength(d.contextLength());
+                if (config.threads() > 0) options = options.withThreads(config.threads());
+                if (d.kvCacheBytes() > 0) options = options.withKvCacheBytes(d.kvCacheBytes());
+                loaded.add(new Deployment(d, Engines.load(d.model(), options)));
+            }
+            return new Deployments(loaded);
+        } catch (RuntimeException e) {
+            for (Deployment d : loaded) d.close();
+            throw e;
+        }
+    }
 
     public Deployments(List<Deployment> all) {
         if (all.isEmpty()) throw new IllegalArgumentException("no deployments");

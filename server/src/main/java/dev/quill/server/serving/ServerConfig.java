@@ -30,6 +30,7 @@ import java.util.Set;
  *     tags: [small]
  *     vendor: quill
  *     context_length: 0              # 0 = the model's own
+ *     kv_cache: 512MB                # KV cache memory for all sequences of this model
  *     max_concurrent_requests: 64    # more at once get 429
  * </pre>
  */
@@ -45,10 +46,11 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
      *
      * @param vendor                the vendor part of {@code vendor/model_name} model names
      * @param contextLength         tokens of context to serve; 0 = the model's
+     * @param kvCacheBytes          KV cache memory; 0 = the engine's default
      * @param maxConcurrentRequests requests served at once; more are refused with 429
      */
     public record DeploymentConfig(String name, Path model, List<String> aliases, List<String> tags, String vendor,
-                                   int contextLength, int maxConcurrentRequests) {
+                                   int contextLength, long kvCacheBytes, int maxConcurrentRequests) {
 
         public static final String DEFAULT_VENDOR = "quill";
         public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
@@ -59,7 +61,7 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         }
 
         public static DeploymentConfig of(String name, Path model) {
-            return new DeploymentConfig(name, model, List.of(), List.of(), DEFAULT_VENDOR, 0, DEFAULT_MAX_CONCURRENT_REQUESTS);
+            return new DeploymentConfig(name, model, List.of(), List.of(), DEFAULT_VENDOR, 0, 0, DEFAULT_MAX_CONCURRENT_REQUESTS);
         }
     }
 
@@ -125,15 +127,28 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
             List<String> tags = strings(d.raw("tags"), d.loc("tags"));
             String vendor = d.string("vendor");
             Integer context = d.int32("context_length", 0, Integer.MAX_VALUE);
+            long kvCache = kvCache(d);
             Integer concurrent = d.int32("max_concurrent_requests", 1, 1_000_000);
             rejectUnknown(d);
             deployments.add(new DeploymentConfig(name, model, aliases, tags, vendor == null ? DeploymentConfig.DEFAULT_VENDOR : vendor,
-                    context == null ? 0 : context,
+                    context == null ? 0 : context, kvCache,
                     concurrent == null ? DeploymentConfig.DEFAULT_MAX_CONCURRENT_REQUESTS : concurrent));
         }
         rejectUnknown(f);
         return new ServerConfig(host == null ? DEFAULT_HOST : host, port == null ? DEFAULT_PORT : port,
                 threads == null ? 0 : threads, maxBody == null ? DEFAULT_MAX_BODY_BYTES : maxBody, keys, deployments);
+    }
+
+    /** {@code kv_cache}: bytes, or a size such as 512MB or 2GB. */
+    private static long kvCache(JsonFields d) {
+        JsonNode value = d.raw("kv_cache");
+        if (value == null) return 0;
+        if (value.isNumber()) return JsonFields.integer(value, d.loc("kv_cache"), 1, Long.MAX_VALUE);
+        try {
+            return dev.quill.engine.EngineOptions.parseBytes(JsonFields.string(value, d.loc("kv_cache")));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(d.loc("kv_cache"), value, Loc.param(d.loc("kv_cache")) + ": " + e.getMessage());
+        }
     }
 
     private static void rejectUnknown(JsonFields f) {

@@ -176,8 +176,8 @@ class QuillServerTest {
 
         @BeforeAll
         void start() {
-            var alpha = new ServerConfig.DeploymentConfig("alpha", Path.of("a.gguf"), List.of("a"), List.of("small", "fast"), "acme", 0, 8);
-            var beta = new ServerConfig.DeploymentConfig("beta", Path.of("b.gguf"), List.of(), List.of("big"), "quill", 2048, 1);
+            var alpha = new ServerConfig.DeploymentConfig("alpha", Path.of("a.gguf"), List.of("a"), List.of("small", "fast"), "acme", 0, 0, 8);
+            var beta = new ServerConfig.DeploymentConfig("beta", Path.of("b.gguf"), List.of(), List.of("big"), "quill", 2048, 0, 1);
             ServerConfig config = new ServerConfig("127.0.0.1", 0, 0, ServerConfig.DEFAULT_MAX_BODY_BYTES, List.of(), List.of(alpha, beta));
             server = new TestServer(config, List.of(new FakeEngine(), new FakeEngine(new FakeTokenizer(false), 2048,
                     java.time.Duration.ofMillis(30))));

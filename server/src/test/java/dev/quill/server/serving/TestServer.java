@@ -21,9 +21,17 @@ final class TestServer implements AutoCloseable {
     final HttpClient http = HttpClient.newHttpClient();
 
     TestServer(ServerConfig config, List<FakeEngine> engines) {
+        this(config, fakes(config, engines));
+    }
+
+    TestServer(ServerConfig config, Deployments deployments) {
+        server = QuillServer.start(config.withListen("127.0.0.1", 0), deployments);
+    }
+
+    private static Deployments fakes(ServerConfig config, List<FakeEngine> engines) {
         List<Deployment> deployments = new ArrayList<>();
         for (int i = 0; i < engines.size(); i++) deployments.add(new Deployment(config.deployments().get(i), engines.get(i)));
-        server = QuillServer.start(config.withListen("127.0.0.1", 0), new Deployments(deployments));
+        return new Deployments(deployments);
     }
 
     /** One deployment named "fake" of the given engine. */
