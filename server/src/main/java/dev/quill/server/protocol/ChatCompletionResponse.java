@@ -11,7 +11,8 @@ public record ChatCompletionResponse(String id, String object, long created, Str
 
     public record Choice(int index, Message message, ChatLogprobs logprobs, String finishReason, Object stopReason) {}
 
-    public record Message(String role, String content,
+    /** @param refusal always null: Quill does not refuse (the field is part of OpenAI's message shape) */
+    public record Message(String role, String content, Object refusal,
                           @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ToolCall> toolCalls) {}
 
     public record ToolCall(String id, String type, Function function) {}

@@ -77,7 +77,7 @@ final class ChatService {
             for (int k = 0; k < best.size(); k++) {
                 Generation.Result r = best.get(k);
                 ChatLogprobs lp = request.logprobs() ? logprobs(tokenizer, r.tokens) : null;
-                choices.add(new ChatCompletionResponse.Choice(k, new ChatCompletionResponse.Message("assistant", r.text.toString(), List.of()),
+                choices.add(new ChatCompletionResponse.Choice(k, new ChatCompletionResponse.Message("assistant", r.text.toString(), null, List.of()),
                         lp, r.finishReason, r.stopReason));
             }
             Usage usage = Usage.of(results.getFirst().promptTokens, completionTokens, results.getFirst().cachedPromptTokens);
