@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * @param threads        worker threads of the forward pass (default: all cores)
  * @param contextLength  tokens of context per sequence; 0 means the model's own. Lowered to what the KV cache budget
  *                       can hold, so that one sequence always fits.
- * @param kvCacheBytes   memory for the KV cache of all sequences together (default 512 MiB)
+ * @param kvCacheBytes   memory for the KV cache of all sequences together (default 512 MiB); less is allocated when
+ *                       {@code maxSequences} sequences at full context need less
  * @param blockSize      token positions per KV cache block (default 16)
  * @param kvF16          store keys and values as F16 (default) rather than F32
  * @param maxBatchTokens tokens one forward pass may process: every running sequence's next token plus chunks of

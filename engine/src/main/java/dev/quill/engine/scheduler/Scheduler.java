@@ -73,7 +73,8 @@ public final class Scheduler implements Runnable {
     private long preemptions;
 
     /**
-     * Sizes the KV cache from {@code options.kvCacheBytes()} and creates it.
+     * Sizes the KV cache from {@code options.kvCacheBytes()} (but no larger than {@code maxSequences} sequences at
+     * full context) and creates it.
      *
      * @throws IllegalArgumentException when the budget cannot hold even one block
      */
@@ -81,15 +82,18 @@ public final class Scheduler implements Runnable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.vocab = model.vocabSize();
-        long bytesPerBlock = model.kvBytesPerToken(options.kvF16()) * options.blockSize();
-        long numBlocks = Math.min(options.kvCacheBytes() / bytesPerBlock, Integer.MAX_VALUE / options.blockSize());
+        int blockSize = options.blockSize();
+        long bytesPerBlock = model.kvBytesPerToken(options.kvF16()) * blockSize;
+        int wanted = options.contextLength() > 0 ? Math.min(options.contextLength(), model.contextLength()) : model.contextLength();
+        // The budget is an upper bound: never more than every sequence at full context could use.
+        long usable = (long) options.maxSequences() * ((wanted + blockSize - 1) / blockSize);
+        long numBlocks = Math.min(Math.min(options.kvCacheBytes() / bytesPerBlock, usable), Integer.MAX_VALUE / blockSize);
         if (numBlocks < 1) {
             throw new IllegalArgumentException("a KV cache of " + options.kvCacheBytes() + " bytes cannot hold one block of "
-                    + options.blockSize() + " tokens (" + bytesPerBlock + " bytes for this model)");
+                    + blockSize + " tokens (" + bytesPerBlock + " bytes for this model)");
         }
-        int wanted = options.contextLength() > 0 ? Math.min(options.contextLength(), model.contextLength()) : model.contextLength();
-        this.contextLength = (int) Math.min(wanted, numBlocks * options.blockSize());
-        this.cache = model.createKvCache((int) numBlocks, options.blockSize(), options.kvF16());
+        this.contextLength = (int) Math.min(wanted, numBlocks * blockSize);
+        this.cache = model.createKvCache((int) numBlocks, blockSize, options.kvF16());
         this.blocks = new BlockManager(cache, options.prefixCaching());
         this.maxBatchTokens = options.maxBatchTokens();
         this.maxSequences = options.maxSequences();

@@ -265,6 +265,9 @@ class SchedulerTest {
         assertThat(s.contextLength()).isEqualTo(160);
         assertThat(scheduler(withBlocks(10).withContextLength(100)).contextLength()).isEqualTo(100);
         assertThat(s.stats().kvBlocksTotal()).isEqualTo(10);
+        Scheduler roomy = scheduler(withBlocks(1000).withMaxSequences(2).withContextLength(200));
+        assertThat(roomy.stats().kvBlocksTotal()).as("two sequences of 200 tokens never need more than 2 x 13 blocks").isEqualTo(26);
+        assertThat(roomy.contextLength()).isEqualTo(200);
         assertThatThrownBy(() -> scheduler(withBlocks(64).withKvCacheBytes(100)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cannot hold one block");

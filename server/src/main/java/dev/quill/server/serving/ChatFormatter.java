@@ -1,8 +1,11 @@
 package dev.quill.server.serving;
 
 import dev.quill.engine.ModelInfo;
-import java.util.List;
+import dev.quill.server.template.ChatTemplate;
+import dev.quill.server.template.TemplateException;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Renders a conversation into the prompt text a model was trained on. The context holds {@code messages},
@@ -12,26 +15,21 @@ import java.util.Map;
 @FunctionalInterface
 public interface ChatFormatter {
 
+    /** @throws TemplateException when the template rejects the conversation */
     String render(Map<String, Object> context);
 
     /**
-     * The formatter for a model. Until the Jinja interpreter lands this is always ChatML; then it becomes the
-     * model's own {@code tokenizer.chat_template}, with ChatML for models without one.
+     * The model's own {@code tokenizer.chat_template}, or ChatML when it has none. A template that does not compile
+     * is reported in the log and replaced by ChatML, so the model stays usable.
      */
     static ChatFormatter forModel(ModelInfo info) {
-        return ChatFormatter::chatMl;
-    }
-
-    /** ChatML: {@code <|im_start|>role\ncontent<|im_end|>\n} per message, then the assistant header. */
-    @SuppressWarnings("unchecked")
-    static String chatMl(Map<String, Object> context) {
-        StringBuilder sb = new StringBuilder();
-        for (Map<String, Object> message : (List<Map<String, Object>>) context.get("messages")) {
-            Object content = message.get("content");
-            sb.append("<|im_start|>").append(message.get("role")).append('\n')
-                    .append(content == null ? "" : content).append("<|im_end|>\n");
+        if (info.chatTemplate() == null) return ChatTemplate.CHATML::render;
+        try {
+            return ChatTemplate.compile(info.chatTemplate())::render;
+        } catch (TemplateException e) {
+            Logger log = LoggerFactory.getLogger(ChatFormatter.class);
+            log.warn("the chat template of {} does not compile ({}); using ChatML instead", info.name(), e.getMessage());
+            return ChatTemplate.CHATML::render;
         }
-        if (Boolean.TRUE.equals(context.get("add_generation_prompt"))) sb.append("<|im_start|>assistant\n");
-        return sb.toString();
     }
 }

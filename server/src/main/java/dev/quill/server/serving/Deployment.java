@@ -5,6 +5,7 @@ import dev.quill.engine.ModelInfo;
 import dev.quill.engine.tokenizer.Tokenizer;
 import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.ErrorKind;
+import dev.quill.server.template.TemplateException;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
@@ -60,7 +61,7 @@ public final class Deployment implements AutoCloseable {
     public String renderChat(Map<String, Object> context) {
         try {
             return chatFormatter.render(context);
-        } catch (RuntimeException e) {
+        } catch (TemplateException e) {
             throw ApiException.invalid(java.util.List.of("body", "messages"), null,
                     "The model's chat template cannot render these messages: " + e.getMessage());
         }
