@@ -23,16 +23,24 @@ class ChatServiceTest {
 
     private FakeEngine engine;
     private FakeEngine slowEngine;
+    private FakeEngine templatedEngine;
     private TestServer server;
+
+    /** A model template in the Hugging Face style: no system role, upper-cased role tags. */
+    private static final String TEMPLATE = "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}"
+            + "{{ raise_exception('System messages are not supported') }}{% endif %}"
+            + "[{{ m['role'] | upper }}] {{ m['content'] | trim }}\n{% endfor %}{% if add_generation_prompt %}[ASSISTANT] {% endif %}";
 
     @BeforeAll
     void start() {
         engine = new FakeEngine();
         slowEngine = new FakeEngine(new FakeTokenizer(false), 4096, Duration.ofMillis(25));
+        templatedEngine = new FakeEngine(new FakeTokenizer(false), 4096, Duration.ZERO, TEMPLATE);
         server = new TestServer(new ServerConfig("127.0.0.1", 0, 0, ServerConfig.DEFAULT_MAX_BODY_BYTES, List.of(),
                 List.of(ServerConfig.DeploymentConfig.of("fake", Path.of("f.gguf")),
-                        ServerConfig.DeploymentConfig.of("slow", Path.of("s.gguf")))),
-                List.of(engine, slowEngine));
+                        ServerConfig.DeploymentConfig.of("slow", Path.of("s.gguf")),
+                        ServerConfig.DeploymentConfig.of("templated", Path.of("t.gguf")))),
+                List.of(engine, slowEngine, templatedEngine));
     }
 
     @AfterAll
@@ -79,6 +87,23 @@ class ChatServiceTest {
         assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
         assertThat(choice.get("logprobs").isNull()).isTrue();
         assertThat(r.get("usage").get("prompt_tokens").asInt()).isEqualTo(sent.getFirst().prompt().length);
+    }
+
+    @Test
+    void usesTheModelsOwnChatTemplate() {
+        List<GenerationRequest> sent = requestsOf(templatedEngine, () -> chat(
+                "{'model':'templated','messages':[{'role':'user','content':' Hi! '},{'role':'assistant','content':'Yo'},"
+                        + "{'role':'user','content':'More'}],'max_tokens':2}"));
+        assertThat(new FakeTokenizer(false).decode(sent.getFirst().prompt()))
+                .isEqualTo("<s>[USER] Hi!\n[ASSISTANT] Yo\n[USER] More\n[ASSISTANT] ");
+    }
+
+    @Test
+    void aConversationTheTemplateRejectsIs422() {
+        HttpResponse<String> response = server.post("/v1/chat/completions", "{'model':'templated','messages':"
+                + "[{'role':'system','content':'s'},{'role':'user','content':'u'}]}");
+        assertThat(response.statusCode()).isEqualTo(422);
+        assertThat(response.body()).contains("System messages are not supported").contains("\"loc\":[\"body\",\"messages\"]");
     }
 
     @Test

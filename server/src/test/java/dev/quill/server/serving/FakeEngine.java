@@ -30,6 +30,7 @@ final class FakeEngine implements Engine {
     static final String SCRIPT = "Hello world! The quick brown fox jumps over the lazy dog.";
 
     private final FakeTokenizer tokenizer;
+    private final String chatTemplate;
     private final int contextLength;
     private final Duration tokenDelay;
     private final int[] script;
@@ -41,6 +42,12 @@ final class FakeEngine implements Engine {
     volatile boolean queueFull;
 
     FakeEngine(FakeTokenizer tokenizer, int contextLength, Duration tokenDelay) {
+        this(tokenizer, contextLength, tokenDelay, null);
+    }
+
+    /** @param chatTemplate the model's {@code tokenizer.chat_template}, or null */
+    FakeEngine(FakeTokenizer tokenizer, int contextLength, Duration tokenDelay, String chatTemplate) {
+        this.chatTemplate = chatTemplate;
         this.tokenizer = tokenizer;
         this.contextLength = contextLength;
         this.tokenDelay = tokenDelay;
@@ -76,7 +83,7 @@ final class FakeEngine implements Engine {
 
     @Override
     public ModelInfo info() {
-        return new ModelInfo("fake-model", "fake", contextLength, tokenizer.vocabSize(), null, "fp_fake_1");
+        return new ModelInfo("fake-model", "fake", contextLength, tokenizer.vocabSize(), chatTemplate, "fp_fake_1");
     }
 
     @Override
