@@ -202,7 +202,7 @@ final class CompletionService {
                     String echo = request.echo() ? prompts.get(i).echoText() : "";
                     CompletionResponse.Logprobs lp = null;
                     if (logprobs != null) {
-                        lp = request.echo() ? promptLogprobs(prompts.get(i).ids(), r.promptLogprobs) : emptyLogprobs();
+                        lp = request.echo() ? promptLogprobs(prompts.get(i).ids(), r.promptLogprobs, echo.length()) : emptyLogprobs();
                         appendLogprobs(lp, r.tokens, echo.length());
                     }
                     choices.add(new CompletionResponse.Choice(i * n + k, echo + r.text, lp, r.finishReason, r.stopReason));
@@ -217,9 +217,10 @@ final class CompletionService {
 
         /**
          * Logprobs of the prompt tokens (echo). The engine reports null for the first token (nothing precedes it), so
-         * token ids come from the prompt itself.
+         * token ids come from the prompt itself. Offsets never pass the end of the echoed text (a tokenizer may
+         * give the first word a leading space the text does not have).
          */
-        CompletionResponse.Logprobs promptLogprobs(int[] prompt, List<GeneratedToken> scored) {
+        CompletionResponse.Logprobs promptLogprobs(int[] prompt, List<GeneratedToken> scored, int echoLength) {
             CompletionResponse.Logprobs lp = emptyLogprobs();
             if (scored == null) return lp;
             int offset = 0;
@@ -228,7 +229,7 @@ final class CompletionService {
                 lp.tokens().add(TokenText.display(tokenizer, prompt[k]));
                 lp.tokenLogprobs().add(t == null ? null : TokenText.finite(t.logprob()));
                 lp.topLogprobs().add(t == null ? null : alternatives(t));
-                lp.textOffset().add(offset);
+                lp.textOffset().add(Math.min(offset, echoLength));
                 if (!tokenizer.isSpecial(prompt[k])) {
                     offset += t == null ? tokenizer.decode(new int[] {prompt[k]}).length() : t.text().length();
                 }
@@ -283,7 +284,7 @@ final class CompletionService {
             if (!request.echo()) return;
             String echo = shape.prompts().get(promptOf[seq]).echoText();
             int[] prompt = shape.prompts().get(promptOf[seq]).ids();
-            sse.send(shape.chunk(seq, echo, shape.promptLogprobs(prompt, tokens), null, null));
+            sse.send(shape.chunk(seq, echo, shape.promptLogprobs(prompt, tokens, echo.length()), null, null));
         }
 
         @Override

@@ -89,6 +89,11 @@ class EndToEndTest {
         assertThat(lp.size()).isEqualTo(r.get("usage").get("prompt_tokens").asInt());
         assertThat(lp.get(0).isNull()).isTrue();
         for (int k = 1; k < lp.size(); k++) assertThat(lp.get(k).asDouble()).isNegative();
+        // Offsets stay inside the echoed text and never go backwards.
+        JsonNode offsets = choice.get("logprobs").get("text_offset");
+        for (int k = 0; k < offsets.size(); k++) {
+            assertThat(offsets.get(k).asInt()).isBetween(k == 0 ? 0 : offsets.get(k - 1).asInt(), "The quick brown fox".length());
+        }
         assertThat(r.get("usage").get("completion_tokens").asInt()).isZero();
     }
 
