@@ -5,6 +5,7 @@ import dev.quill.engine.tensor.Matmul;
 import dev.quill.engine.tensor.ThreadPool;
 import dev.quill.engine.tensor.VectorOps;
 import dev.quill.engine.tensor.WeightMatrix;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -131,7 +132,7 @@ public final class Transformer implements LanguageModel {
             layer(l, weights.layers()[l], tokens, cache);
         }
         float[] logits = logits(chunks, logitRows);
-        java.util.Arrays.fill(a.blockTable, 0, tokens, null);
+        Arrays.fill(a.blockTable, 0, tokens, null);
         return logits;
     }
 
@@ -212,9 +213,9 @@ public final class Transformer implements LanguageModel {
     }
 
     /**
-     * Causal attention for every token and key/value head: the query heads sharing a key/value head are handled
-     * together so that each cached key and value is read once for the group. Work items are claimed dynamically
-     * (later tokens attend to more positions); each is computed the same way whichever thread runs it.
+     * Causal attention for every token and key/value head, block by block through the token's block table. Work items
+     * (token, KV head) are claimed dynamically, since later tokens attend to more positions; each is computed the same
+     * way whichever thread runs it.
      */
     private void attention(int l, int n, PagedKvCache cache) {
         Activations a = act;
@@ -230,24 +231,20 @@ public final class Transformer implements LanguageModel {
                 int t = item / kvHeads;
                 int g = item % kvHeads;
                 int len = a.pos[t] + 1;
+                int blocks = (len + bs - 1) / bs;
                 int[] table = a.blockTable[t];
-                float[] scores = scores(group * len);
-                int qBase = t * config.queryDim() + g * group * hd;
-                for (int p = 0; p < len; p++) {
-                    int block = table[p / bs];
-                    int slot = p % bs;
-                    for (int j = 0; j < group; j++) {
-                        scores[j * len + p] = cache.dotKey(l, block, slot, g, a.q, qBase + j * hd) * attentionScale;
+                float[] scores = scores(blocks * bs);
+                for (int j = 0; j < group; j++) {
+                    int head = g * group + j;
+                    int qOff = t * config.queryDim() + head * hd;
+                    for (int b = 0; b < blocks; b++) {
+                        cache.keyScores(l, table[b], g, Math.min(bs, len - b * bs), a.q, qOff, attentionScale, scores, b * bs);
                     }
-                }
-                for (int j = 0; j < group; j++) VectorOps.softmax(scores, j * len, len);
-                int outBase = t * config.attentionOutDim() + g * group * vd;
-                java.util.Arrays.fill(a.att, outBase, outBase + group * vd, 0f);
-                for (int p = 0; p < len; p++) {
-                    int block = table[p / bs];
-                    int slot = p % bs;
-                    for (int j = 0; j < group; j++) {
-                        cache.addValue(l, block, slot, g, scores[j * len + p], a.att, outBase + j * vd);
+                    VectorOps.softmax(scores, 0, len);
+                    int outOff = t * config.attentionOutDim() + head * vd;
+                    Arrays.fill(a.att, outOff, outOff + vd, 0f);
+                    for (int b = 0; b < blocks; b++) {
+                        cache.accumulateValues(l, table[b], g, Math.min(bs, len - b * bs), scores, b * bs, a.att, outOff);
                     }
                 }
             }
