@@ -25,6 +25,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Transformer implements LanguageModel {
 
+    /**
+     * Most tokens that run through the layers together; larger batches run as several passes, with identical
+     * results. Bounds the scratch activations (about 60 MB for a 1B model).
+     */
+    static final int DEFAULT_MAX_PASS_TOKENS = 512;
+
+    private final int maxPassTokens;
     private final ModelConfig config;
     private final ModelWeights weights;
     private final ThreadPool pool;
@@ -36,7 +43,8 @@ public final class Transformer implements LanguageModel {
     private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[0]);
     private Activations act = new Activations(0);
 
-    Transformer(ModelConfig config, ModelWeights weights, ThreadPool pool, GgufFile ownedFile) {
+    Transformer(ModelConfig config, ModelWeights weights, ThreadPool pool, GgufFile ownedFile, int maxPassTokens) {
+        this.maxPassTokens = maxPassTokens;
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -79,6 +87,7 @@ public final class Transformer implements LanguageModel {
         final int capacity;
         int[] pos;
         int[][] blockTable;
+        boolean[] wantsLogits;
         float[] x, xb, q, k, v, att, out, gate, up, ropeCos, ropeSin;
 
         Activations(int capacity) {
@@ -89,6 +98,7 @@ public final class Transformer implements LanguageModel {
             int n = capacity;
             pos = new int[n];
             blockTable = new int[n][];
+            wantsLogits = new boolean[n];
             x = new float[n * c.dim()];
             xb = new float[n * c.dim()];
             q = new float[n * c.queryDim()];
@@ -115,25 +125,40 @@ public final class Transformer implements LanguageModel {
             logitRows += chunk.logitRows();
         }
         if (n == 0) return new float[0];
-        if (act.capacity < n) act = new Activations(Math.max(n, act.capacity * 2)).allocate(config);
+        int capacity = Math.min(n, maxPassTokens);
+        if (act.capacity < capacity) act = new Activations(Math.max(capacity, Math.min(maxPassTokens, act.capacity * 2))).allocate(config);
         Activations a = act;
 
-        int t = 0;
+        // Tokens are gathered in order into passes of at most maxPassTokens; a chunk may straddle two passes,
+        // which is exactly chunked prefill: the later part reads the earlier part's keys and values from the cache.
+        float[] logits = new float[logitRows * config.vocabSize()];
+        int pass = 0;
+        int rowsDone = 0;
         for (SequenceChunk chunk : chunks) {
-            for (int i = 0; i < chunk.tokens().length; i++, t++) {
-                a.pos[t] = chunk.startPos() + i;
-                a.blockTable[t] = chunk.blockTable();
-                weights.tokenEmbedding().dequantizeRow(chunk.tokens()[i], a.x, t * config.dim());
+            int[] tokens = chunk.tokens();
+            for (int i = 0; i < tokens.length; i++) {
+                a.pos[pass] = chunk.startPos() + i;
+                a.blockTable[pass] = chunk.blockTable();
+                a.wantsLogits[pass] = chunk.allLogits() || i == tokens.length - 1;
+                weights.tokenEmbedding().dequantizeRow(tokens[i], a.x, pass * config.dim());
+                if (++pass == maxPassTokens) {
+                    rowsDone = runPass(pass, cache, logits, rowsDone);
+                    pass = 0;
+                }
             }
         }
-        int tokens = n;
-        pool.parallelFor(tokens, this::computeRope);
-        for (int l = 0; l < config.layers(); l++) {
-            layer(l, weights.layers()[l], tokens, cache);
-        }
-        float[] logits = logits(chunks, logitRows);
-        Arrays.fill(a.blockTable, 0, tokens, null);
+        if (pass > 0) runPass(pass, cache, logits, rowsDone);
+        Arrays.fill(a.blockTable, null);
         return logits;
+    }
+
+    /** Runs the n gathered tokens through every layer and appends their logit rows; returns the rows written so far. */
+    private int runPass(int n, PagedKvCache cache, float[] logits, int rowsDone) {
+        pool.parallelFor(n, this::computeRope);
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, weights.layers()[l], n, cache);
+        }
+        return appendLogits(n, logits, rowsDone);
     }
 
     private void layer(int l, ModelWeights.Layer w, int n, PagedKvCache cache) {
@@ -260,23 +285,26 @@ public final class Transformer implements LanguageModel {
         return s;
     }
 
-    /** Final norm and output projection of the rows that want logits: each chunk's last token, or all its tokens. */
-    private float[] logits(List<SequenceChunk> chunks, int rows) {
+    /** Final norm and output projection of the tokens that want logits, appended to {@code logits}. */
+    private int appendLogits(int n, float[] logits, int rowsDone) {
         Activations a = act;
         int dim = config.dim();
-        // Gathered into xb (free now), which holds at least as many rows as there are tokens.
-        int r = 0;
-        int t = 0;
-        for (SequenceChunk chunk : chunks) {
-            int len = chunk.tokens().length;
-            int first = chunk.allLogits() ? t : t + len - 1;
-            for (int s = first; s < t + len; s++, r++) System.arraycopy(a.x, s * dim, a.xb, r * dim, dim);
-            t += len;
+        int rows = 0;
+        // Gathered into xb, free at this point.
+        for (int t = 0; t < n; t++) {
+            if (a.wantsLogits[t]) System.arraycopy(a.x, t * dim, a.xb, rows++ * dim, dim);
         }
-        pool.parallelFor(rows, i -> VectorOps.rmsnorm(a.xb, i * dim, a.xb, i * dim, weights.outputNorm(), 0, dim, config.rmsEps()));
-        float[] logits = new float[rows * config.vocabSize()];
-        Matmul.run(pool, weights.output(), a.xb, rows, logits);
-        return logits;
+        int gathered = rows;
+        pool.parallelFor(gathered, i -> VectorOps.rmsnorm(a.xb, i * dim, a.xb, i * dim, weights.outputNorm(), 0, dim, config.rmsEps()));
+        int vocab = config.vocabSize();
+        if (rowsDone == 0 && gathered * vocab == logits.length) {
+            Matmul.run(pool, weights.output(), a.xb, gathered, logits);
+        } else {
+            float[] part = new float[gathered * vocab];
+            Matmul.run(pool, weights.output(), a.xb, gathered, part);
+            System.arraycopy(part, 0, logits, rowsDone * vocab, part.length);
+        }
+        return rowsDone + gathered;
     }
 
     private static void addInto(float[] x, float[] y, int off, int len) {
