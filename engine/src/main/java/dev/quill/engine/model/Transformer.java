@@ -4,7 +4,6 @@ import dev.quill.engine.gguf.GgufFile;
 import dev.quill.engine.tensor.Matmul;
 import dev.quill.engine.tensor.ThreadPool;
 import dev.quill.engine.tensor.VectorOps;
-import dev.quill.engine.tensor.WeightMatrix;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -172,7 +171,7 @@ public final class Transformer implements LanguageModel {
         attention(l, n, cache);
         Matmul.run(pool, w.wo(), a.att, n, a.out);
         pool.parallelFor(n, t -> {
-            addInto(a.x, a.out, t * dim, dim);
+            addResidual(a.x, a.out, t * dim, dim);
             VectorOps.rmsnorm(a.xb, t * dim, a.x, t * dim, w.ffnNorm(), 0, dim, config.rmsEps());
         });
         Matmul.run(pool, w.gate(), a.xb, n, a.gate);
@@ -180,18 +179,21 @@ public final class Transformer implements LanguageModel {
         int ffn = config.ffnDim();
         pool.parallelFor(n, t -> VectorOps.siluMul(a.gate, t * ffn, a.up, t * ffn, ffn));
         Matmul.run(pool, w.down(), a.gate, n, a.out);
-        pool.parallelFor(n, t -> addInto(a.x, a.out, t * dim, dim));
+        pool.parallelFor(n, t -> addResidual(a.x, a.out, t * dim, dim));
     }
 
-    /** Cosine and sine of every rotated pair's angle at token t's position. */
+    /**
+     * Cosine and sine of every rotated pair's angle at token t's position, with StrictMath so that the result never
+     * depends on whether the code runs interpreted or compiled.
+     */
     private void computeRope(int t) {
         Activations a = act;
         int pairs = ropeInvFreq.length;
         double position = (double) a.pos[t] * config.ropeFreqScale();
         for (int i = 0; i < pairs; i++) {
             double angle = position * ropeInvFreq[i];
-            a.ropeCos[t * pairs + i] = (float) Math.cos(angle);
-            a.ropeSin[t * pairs + i] = (float) Math.sin(angle);
+            a.ropeCos[t * pairs + i] = (float) StrictMath.cos(angle);
+            a.ropeSin[t * pairs + i] = (float) StrictMath.sin(angle);
         }
     }
 
@@ -202,9 +204,9 @@ public final class Transformer implements LanguageModel {
         int kOff = t * config.kvDim();
         int vOff = t * config.valueRowDim();
         if (w.qBias() != null) {
-            addInto(a.q, qOff, w.qBias(), config.queryDim());
-            addInto(a.k, kOff, w.kBias(), config.kvDim());
-            addInto(a.v, vOff, w.vBias(), config.valueRowDim());
+            addBias(a.q, qOff, w.qBias(), config.queryDim());
+            addBias(a.k, kOff, w.kBias(), config.kvDim());
+            addBias(a.v, vOff, w.vBias(), config.valueRowDim());
         }
         int hd = config.headDim();
         for (int h = 0; h < config.heads(); h++) {
@@ -307,12 +309,14 @@ public final class Transformer implements LanguageModel {
         return rowsDone + gathered;
     }
 
-    private static void addInto(float[] x, float[] y, int off, int len) {
+    /** Residual connection: {@code x[off ..] += y[off ..]}. */
+    private static void addResidual(float[] x, float[] y, int off, int len) {
         VectorOps.axpy(1f, y, off, x, off, len);
     }
 
-    private static void addInto(float[] x, int off, float[] y, int len) {
-        VectorOps.axpy(1f, y, 0, x, off, len);
+    /** {@code x[off ..] += bias[0 ..]}. */
+    private static void addBias(float[] x, int off, float[] bias, int len) {
+        VectorOps.axpy(1f, bias, 0, x, off, len);
     }
 
     private PagedKvCache checkCache(KvCache kvCache) {
