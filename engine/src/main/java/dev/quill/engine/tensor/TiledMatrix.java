@@ -6,6 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -38,6 +41,8 @@ abstract class TiledMatrix implements WeightMatrix {
     static final int TOKEN_TILE = 4;
     /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
     static final int FUSED_MAX_TOKENS = 3;
+    /** Raw bytes copied at once by the fused path: about half of L1. */
+    static final int GROUP_BYTES = 16 * 1024;
     /** Tokens processed per pass over a row panel, so their activations stay in cache. */
     static final int TOKEN_CHUNK = 64;
 
@@ -63,22 +68,20 @@ abstract class TiledMatrix implements WeightMatrix {
     abstract void dequantizeRows(int r, int count, float[] dst, int off, Scratch s);
 
     /**
-     * Canonical dot products of rows {@code r .. r + fusedRows()} with one token {@code x[xo .. xo + cols)}, written
-     * to {@code out[oo ..]}. The default dequantizes a panel; subclasses fuse dequantization into the FMA loop.
+     * Canonical dot products of {@link #fusedRows()} consecutive rows, whose raw bytes start at {@code raw[ro]}, with
+     * one token {@code x[xo .. xo + cols)}, written to {@code out[oo ..]}: dequantization fused into the FMA loop.
      */
-    void dotRows(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        float[] panel = s.panel(ROW_TILE * cols);
-        dequantizeRows(r, ROW_TILE, panel, 0, s);
-        kernel4x1(panel, x, xo, out, oo, 1, s.lanes);
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+        throw new UnsupportedOperationException(type + " has no fused kernel");
     }
 
     /**
-     * Rows per {@link #dotRows} call. Each row is an independent FMA chain; two already hide the FMA latency, and
-     * more make the method too big for C2 to inline the Vector API calls (NodeCountInliningCutoff), which is
-     * catastrophic.
+     * Rows per {@link #dotRows} call, or 0 if the type has no fused kernel (small batches then use the panels too).
+     * Each row is an independent FMA chain; two already hide the FMA latency, and more can make the method too big
+     * for C2 to inline the Vector API calls (NodeCountInliningCutoff), which is catastrophic.
      */
     int fusedRows() {
-        return ROW_TILE;
+        return 0;
     }
 
     /**
@@ -102,9 +105,11 @@ abstract class TiledMatrix implements WeightMatrix {
         return j < 4 ? q[p + j + 4] & 63 : (q[p + j + 4] & 0xF0) >> 4 | (q[p + j] & 0xC0) >> 2;
     }
 
+    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
     /** The f16 value stored little-endian at {@code q[i]}. */
     static float f16(byte[] q, int i) {
-        return Float.float16ToFloat((short) ((q[i] & 0xFF) | q[i + 1] << 8));
+        return Float.float16ToFloat((short) SHORT_LE.get(q, i));
     }
 
     @Override
@@ -137,12 +142,21 @@ abstract class TiledMatrix implements WeightMatrix {
     public final void matmul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         checkMatmul(x, n, out, outStride, r0, r1);
         Scratch s = Scratch.get();
-        if (n <= FUSED_MAX_TOKENS) {
-            int r = r0, step = fusedRows();
-            for (; r + step <= r1; r += step) {
+        int step = fusedRows();
+        if (step > 0 && n <= FUSED_MAX_TOKENS) {
+            // Copy groups of rows (one bulk copy has a fixed cost) and run every token over each group while it is
+            // in L1.
+            int group = Math.max(1, GROUP_BYTES / (step * rowBytes)) * step;
+            int r = r0;
+            while (r + step <= r1) {
+                int count = Math.min(group, (r1 - r) / step * step);
+                byte[] raw = copyRows(r, count, s);
                 for (int t = 0; t < n; t++) {
-                    dotRows(r, x, t * cols, out, t * outStride + r, s);
+                    for (int i = 0; i < count; i += step) {
+                        dotRows(raw, i * rowBytes, x, t * cols, out, t * outStride + r + i, s);
+                    }
                 }
+                r += count;
             }
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else {
