@@ -30,9 +30,13 @@ final class Q8_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        byte[] raw = copyRows(r, ROW_TILE, s);
-        int b0 = 0, b1 = rowBytes, b2 = 2 * rowBytes, b3 = 3 * rowBytes;
+    int fusedRows() {
+        return 4;
+    }
+
+    @Override
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+        int b0 = ro, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
             float d0 = f16(raw, b0), d1 = f16(raw, b1), d2 = f16(raw, b2), d3 = f16(raw, b3);
