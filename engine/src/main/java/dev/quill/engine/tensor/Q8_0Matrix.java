@@ -48,10 +48,13 @@ final class Q8_0Matrix extends TiledMatrix {
                 a3 = weights(raw, b3 + 2 + k, d3).fma(xv, a3);
             }
         }
-        out[oo] = foldHalves(a0, s.lanes);
-        out[oo + 1] = foldHalves(a1, s.lanes);
-        out[oo + 2] = foldHalves(a2, s.lanes);
-        out[oo + 3] = foldHalves(a3, s.lanes);
+        float[] acc = s.lanes;
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        a2.intoArray(acc, 32);
+        a3.intoArray(acc, 48);
+        fold4(acc, 0);
+        System.arraycopy(acc, 0, out, oo, 4);
     }
 
     /** L dequantized weights from the quants at {@code q}. */
