@@ -55,8 +55,12 @@ final class Q4_0Matrix extends TiledMatrix {
                 a1 = high(raw, b1 + 2 + k).fma(d1, o1).fma(xv, a1);
             }
         }
-        out[oo] = foldHalves(a0, s.lanes);
-        out[oo + 1] = foldHalves(a1, s.lanes);
+        float[] acc = s.lanes;
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
+        out[oo] = acc[0];
+        out[oo + 1] = acc[1];
     }
 
     /** Low nibbles as floats q; the weight (q − 8)·d is computed as fma(q, d, −8d), exact like the reference. */

@@ -179,7 +179,7 @@ abstract class TiledMatrix implements WeightMatrix {
                     kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride, s.lanes);
                 }
                 for (; t < t1; t++) {
-                    kernel4x1(panel, x, t * cols, out, t * outStride + r, 1, s.lanes);
+                    kernel4x1(panel, x, t * cols, out, t * outStride + r, s.lanes);
                 }
             } else {
                 for (int i = 0; i < count; i++) {
@@ -229,7 +229,7 @@ abstract class TiledMatrix implements WeightMatrix {
             a33 = w3.fma(x3, a33);
         }
         int s1 = outStride, s2 = 2 * outStride, s3 = 3 * outStride;
-        if (colsV == cols && L == 16) {
+        if (colsV == cols) {
             float[] acc = lanes;
             a00.intoArray(acc, 0);
             a10.intoArray(acc, 16);
@@ -247,10 +247,13 @@ abstract class TiledMatrix implements WeightMatrix {
             a13.intoArray(acc, 208);
             a23.intoArray(acc, 224);
             a33.intoArray(acc, 240);
-            fold4(acc, 0, out, oo);
-            fold4(acc, 64, out, oo + s1);
-            fold4(acc, 128, out, oo + s2);
-            fold4(acc, 192, out, oo + s3);
+            for (int j = 0, o = oo; j < 4; j++, o += outStride) {
+                fold4(acc, 64 * j);
+                out[o] = acc[64 * j];
+                out[o + 1] = acc[64 * j + 1];
+                out[o + 2] = acc[64 * j + 2];
+                out[o + 3] = acc[64 * j + 3];
+            }
             return;
         }
         out[oo] = finish(a00, w, 0, x, xo, lanes);
@@ -286,12 +289,21 @@ abstract class TiledMatrix implements WeightMatrix {
     }
 
     /**
-     * Folds the four 16-lane accumulators stored at {@code acc[i .. i + 64)} into {@code out[o .. o + 4)},
-     * performing exactly the additions of {@link #foldHalves} for each (lane i + lane i+8, then +4, +2, +1), four
-     * sums per vector add. (Vectors reach it through an array: passed as arguments they would be boxed whenever C2
-     * does not inline it.)
+     * Replaces the four accumulators stored 16 floats apart at {@code acc[i ..]} by their canonical sums in
+     * {@code acc[i .. i + 4)}: exactly the additions of {@link #foldHalves} for each (lane j + lane j+8, then +4, +2,
+     * +1), done four sums per vector add when L = 16. Accumulators go through an array because vectors passed to a
+     * method C2 does not inline are boxed, and the kernels are too big for C2 to inline this.
      */
-    private static void fold4(float[] acc, int i, float[] out, int o) {
+    static void fold4(float[] acc, int i) {
+        if (L != 16) {
+            float s0 = foldScalar(acc, i), s1 = foldScalar(acc, i + 16), s2 = foldScalar(acc, i + 32);
+            float s3 = foldScalar(acc, i + 48);
+            acc[i] = s0;
+            acc[i + 1] = s1;
+            acc[i + 2] = s2;
+            acc[i + 3] = s3;
+            return;
+        }
         FloatVector a = FloatVector.fromArray(F, acc, i), b = FloatVector.fromArray(F, acc, i + 16);
         FloatVector c = FloatVector.fromArray(F, acc, i + 32), d = FloatVector.fromArray(F, acc, i + 48);
         FloatVector ab = a.rearrange(LOW_HALVES, b).add(a.rearrange(HIGH_HALVES, b)); // a: lanes 0-7, b: 8-15
@@ -299,14 +311,17 @@ abstract class TiledMatrix implements WeightMatrix {
         FloatVector q = ab.rearrange(LOW_QUARTERS, cd).add(ab.rearrange(HIGH_QUARTERS, cd)); // 4 lanes each
         FloatVector p = q.rearrange(EVEN_PAIRS).add(q.rearrange(ODD_PAIRS)); // 2 lanes each
         p.rearrange(EVEN).add(p.rearrange(ODD)).intoArray(acc, i); // lanes 0-3: a, b, c, d
-        out[o] = acc[i];
-        out[o + 1] = acc[i + 1];
-        out[o + 2] = acc[i + 2];
-        out[o + 3] = acc[i + 3];
     }
 
-    /** 4 panel rows × 1 token; out(i) at {@code oo + i·rowStep}. */
-    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, int rowStep, float[] lanes) {
+    private static float foldScalar(float[] v, int i) {
+        for (int h = L / 2; h > 0; h /= 2) {
+            for (int j = 0; j < h; j++) v[i + j] += v[i + j + h];
+        }
+        return v[i];
+    }
+
+    /** 4 panel rows × 1 token; out(i) at {@code oo + i}. */
+    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, float[] lanes) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < colsV; c += L) {
@@ -316,10 +331,19 @@ abstract class TiledMatrix implements WeightMatrix {
             a2 = FloatVector.fromArray(F, w, c2 + c).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, c3 + c).fma(xv, a3);
         }
+        if (colsV == cols) {
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, 16);
+            a2.intoArray(lanes, 32);
+            a3.intoArray(lanes, 48);
+            fold4(lanes, 0);
+            System.arraycopy(lanes, 0, out, oo, 4);
+            return;
+        }
         out[oo] = finish(a0, w, 0, x, xo, lanes);
-        out[oo + rowStep] = finish(a1, w, c1, x, xo, lanes);
-        out[oo + 2 * rowStep] = finish(a2, w, c2, x, xo, lanes);
-        out[oo + 3 * rowStep] = finish(a3, w, c3, x, xo, lanes);
+        out[oo + 1] = finish(a1, w, c1, x, xo, lanes);
+        out[oo + 2] = finish(a2, w, c2, x, xo, lanes);
+        out[oo + 3] = finish(a3, w, c3, x, xo, lanes);
     }
 
     /** 1 panel row (at {@code wo}) × 4 tokens; out(j) at {@code oo + j·outStride}. */
@@ -383,8 +407,8 @@ abstract class TiledMatrix implements WeightMatrix {
     /** Per-thread buffers, so hot loops never allocate. */
     static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        /** Accumulator spill space: 16 vectors (a 4×4 tile). */
-        final float[] lanes = new float[16 * L];
+        /** Accumulator spill space: 16 vectors 16 floats apart (a 4×4 tile). */
+        final float[] lanes = new float[16 * 16];
         private float[] panel = new float[0];
         private byte[] bytes = new byte[0];
         private short[] shorts = new short[0];
