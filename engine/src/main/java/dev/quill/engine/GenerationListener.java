@@ -14,12 +14,18 @@ public interface GenerationListener {
      */
     default void onPromptLogprobs(List<GeneratedToken> promptTokens) {}
 
+    /**
+     * A generated token. A token that ends the sequence as a stop (end-of-generation or stop token id) is not
+     * passed here; it arrives as {@code stopTokenId} in {@link #onFinish}. The text of the last token of a sequence
+     * ending at its length limit includes whatever the detokenizer still held.
+     */
     void onToken(GeneratedToken token);
 
     /**
      * The sequence ended.
      *
      * @param stopTokenId the token that ended it when reason is STOP, otherwise -1
+     * @param generatedTokens tokens sampled, the stop token included
      * @param cachedPromptTokens prompt tokens whose KV came from the prefix cache
      */
     void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens);

@@ -14,7 +14,11 @@ public interface Tokenizer {
      */
     int[] encode(String text, boolean addSpecial, boolean parseSpecial);
 
-    /** Decodes ids to text; special/control tokens are rendered as their text, invalid UTF-8 as U+FFFD. */
+    /**
+     * Decodes ids to text; special/control tokens are rendered as their text, invalid UTF-8 as U+FFFD. Like Hugging
+     * Face's decode, a SentencePiece model's dummy-prefix space at the very start is dropped; no other clean-up
+     * (such as {@code clean_up_tokenization_spaces}) is applied, so {@code decode(encode(text))} gives the text back.
+     */
     String decode(int[] ids);
 
     /** The raw bytes a token stands for (byte-fallback and byte-level tokens decoded; leading-space marker mapped). */
@@ -37,7 +41,10 @@ public interface Tokenizer {
 
     boolean isSpecial(int id);
 
-    /** A decoder for one output stream that only ever returns whole UTF-8 characters. */
+    /**
+     * A decoder for one output stream that only ever returns whole UTF-8 characters. It renders every token's bytes
+     * as they are (a leading space is kept), as suits generated text that continues a prompt.
+     */
     StreamingDecoder newStreamingDecoder();
 
     /** Incremental detokenizer: feed token ids one at a time, get text that never splits a character. */

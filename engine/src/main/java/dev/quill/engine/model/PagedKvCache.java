@@ -1,0 +1,208 @@
+package dev.quill.engine.model;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The KV cache in one off-heap allocation (so multi-GiB caches work and stay out of the Java heap), as F32 or F16.
+ *
+ * <p>Layout: block-major, so that {@link #copyBlock} is one copy. Within a block, for each layer: keys
+ * {@code [kvHeads][headDim][blockSize]} (transposed: one dimension of the block's positions is contiguous, so a
+ * vector of query·key scores for {@code L} positions needs no horizontal sums), then values
+ * {@code [kvHeads][blockSize][valueDim]}.
+ *
+ * <p>Every score and every output element is a sequential fma chain in a fixed order (over the head dimension for
+ * scores, over positions for values), computed the same way in a vector lane or in the scalar tail: attention gives
+ * the same bits for a token whatever else is in the batch and however the work is split.
+ */
+public final class PagedKvCache implements KvCache {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** Shorts with as many lanes as {@link #F}: one vector of f16 widens to one vector of floats. */
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE));
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final int numBlocks;
+    private final int blockSize;
+    private final int layers;
+    private final int kvHeads;
+    private final int headDim;
+    private final int valueDim;
+    private final boolean f16;
+    private final long elementBytes;
+    private final long layerElements;
+    private final long blockElements;
+    private final long valuesStart;
+    private final MemorySegment memory;
+
+    public PagedKvCache(ModelConfig config, int numBlocks, int blockSize, boolean f16) {
+        if (numBlocks <= 0 || blockSize <= 0) {
+            throw new IllegalArgumentException("KV cache needs a positive block count and block size, got "
+                    + numBlocks + " blocks of " + blockSize);
+        }
+        this.numBlocks = numBlocks;
+        this.blockSize = blockSize;
+        this.layers = config.layers();
+        this.kvHeads = config.kvHeads();
+        this.headDim = config.headDim();
+        this.valueDim = config.valueDim();
+        this.f16 = f16;
+        this.elementBytes = f16 ? 2 : 4;
+        this.valuesStart = (long) kvHeads * blockSize * headDim;
+        this.layerElements = valuesStart + (long) kvHeads * blockSize * valueDim;
+        this.blockElements = layers * layerElements;
+        long bytes = Math.multiplyExact(Math.multiplyExact(blockElements, (long) numBlocks), elementBytes);
+        // Freed when the cache becomes unreachable: the interface has no close, and the engine keeps one for its life.
+        this.memory = Arena.ofAuto().allocate(bytes, 64);
+    }
+
+    /** Bytes one token position takes (all layers, keys and values). */
+    public static long bytesPerToken(ModelConfig c, boolean f16) {
+        return (long) c.layers() * c.kvHeads() * (c.headDim() + c.valueDim()) * (f16 ? 2 : 4);
+    }
+
+    @Override
+    public int numBlocks() {
+        return numBlocks;
+    }
+
+    @Override
+    public int blockSize() {
+        return blockSize;
+    }
+
+    public boolean isF16() {
+        return f16;
+    }
+
+    public long byteSize() {
+        return memory.byteSize();
+    }
+
+    /** Whether this cache has the layout a model of config {@code c} needs. */
+    boolean fits(ModelConfig c) {
+        return c.layers() == layers && c.kvHeads() == kvHeads && c.headDim() == headDim && c.valueDim() == valueDim;
+    }
+
+    @Override
+    public void copyBlock(int src, int dst) {
+        for (int block : new int[] {src, dst}) {
+            if (block < 0 || block >= numBlocks) {
+                throw new IllegalArgumentException("block " + block + " is not a block of this cache [0, " + numBlocks + ")");
+            }
+        }
+        long bytes = blockElements * elementBytes;
+        MemorySegment.copy(memory, src * bytes, memory, dst * bytes, bytes);
+    }
+
+    /** Byte offset of element [d][slot 0] of a head's transposed keys. */
+    private long keys(int layer, int block, int kvHead) {
+        return (block * blockElements + layer * layerElements + (long) kvHead * headDim * blockSize) * elementBytes;
+    }
+
+    /** Byte offset of element [slot 0][0] of a head's values. */
+    private long values(int layer, int block, int kvHead) {
+        return (block * blockElements + layer * layerElements + valuesStart + (long) kvHead * blockSize * valueDim)
+                * elementBytes;
+    }
+
+    /** Stores one token's keys {@code k[kOff ..]} ({@code kvHeads × headDim}) and values {@code v[vOff ..]}. */
+    void store(int layer, int block, int slot, float[] k, int kOff, float[] v, int vOff) {
+        for (int h = 0; h < kvHeads; h++) {
+            long kAt = keys(layer, block, h) + slot * elementBytes;
+            for (int d = 0; d < headDim; d++) put(kAt + d * blockSize * elementBytes, k[kOff + h * headDim + d]);
+            long vAt = values(layer, block, h) + (long) slot * valueDim * elementBytes;
+            for (int d = 0; d < valueDim; d++) put(vAt + d * elementBytes, v[vOff + h * valueDim + d]);
+        }
+    }
+
+    private void put(long at, float x) {
+        if (f16) {
+            memory.set(F16, at, Float.floatToFloat16(x));
+        } else {
+            memory.set(F32, at, x);
+        }
+    }
+
+    private float get(long at) {
+        return f16 ? Float.float16ToFloat(memory.get(F16, at)) : memory.get(F32, at);
+    }
+
+    private FloatVector load(long at) {
+        return f16 ? halfToFloat(at) : FloatVector.fromMemorySegment(F, memory, at, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Attention scores of one query head against the first {@code count} positions of a block:
+     * {@code scores[sOff + i] = scale · Σ_d q[qOff + d] · key_i[d]}, the sum an fma chain in order of d. Lanes past
+     * {@code count} up to the next multiple of the vector width within the block may be written with junk, so
+     * {@code scores} must have room for the whole block.
+     */
+    void keyScores(int layer, int block, int kvHead, int count, float[] q, int qOff, float scale, float[] scores, int sOff) {
+        long base = keys(layer, block, kvHead);
+        long rowBytes = blockSize * elementBytes;
+        int i = 0;
+        for (; i < count && i + L <= blockSize; i += L) {
+            long at = base + i * elementBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < headDim; d++) {
+                acc = load(at + d * rowBytes).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
+            }
+            acc.mul(scale).intoArray(scores, sOff + i);
+        }
+        for (; i < count; i++) {
+            long at = base + i * elementBytes;
+            float acc = 0;
+            for (int d = 0; d < headDim; d++) acc = Math.fma(get(at + d * rowBytes), q[qOff + d], acc);
+            scores[sOff + i] = acc * scale;
+        }
+    }
+
+    /**
+     * Adds the first {@code count} positions' values of a block, weighted, to one head's output:
+     * {@code out[outOff + d] += Σ_i weights[wOff + i] · value_i[d]}, accumulated in order of i.
+     */
+    void accumulateValues(int layer, int block, int kvHead, int count, float[] weights, int wOff, float[] out, int outOff) {
+        long base = values(layer, block, kvHead);
+        long rowBytes = valueDim * elementBytes;
+        int d = 0;
+        for (; d + L <= valueDim; d += L) {
+            FloatVector acc = FloatVector.fromArray(F, out, outOff + d);
+            long at = base + d * elementBytes;
+            for (int i = 0; i < count; i++) {
+                acc = load(at + i * rowBytes).fma(FloatVector.broadcast(F, weights[wOff + i]), acc);
+            }
+            acc.intoArray(out, outOff + d);
+        }
+        for (; d < valueDim; d++) {
+            float acc = out[outOff + d];
+            long at = base + d * elementBytes;
+            for (int i = 0; i < count; i++) acc = Math.fma(get(at + i * rowBytes), weights[wOff + i], acc);
+            out[outOff + d] = acc;
+        }
+    }
+
+    /**
+     * Widens L halves to floats exactly with integer operations (the Vector API has no f16 conversion): the 15
+     * magnitude bits shifted into float position give the value scaled by 2^-112 (subnormals included), and
+     * multiplying by 2^112 is exact. Infinity and NaN are not representable this way; finite f16 values only.
+     */
+    private FloatVector halfToFloat(long at) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, memory, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.S2I, I, 0);
+        FloatVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+}

@@ -1,0 +1,559 @@
+package dev.quill.engine.scheduler;
+
+import dev.quill.engine.EngineOptions;
+import dev.quill.engine.EngineStats;
+import dev.quill.engine.FinishReason;
+import dev.quill.engine.GeneratedToken;
+import dev.quill.engine.GenerationHandle;
+import dev.quill.engine.GenerationListener;
+import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.QueueFullException;
+import dev.quill.engine.model.KvCache;
+import dev.quill.engine.model.LanguageModel;
+import dev.quill.engine.model.SequenceChunk;
+import dev.quill.engine.sampling.Logprobs;
+import dev.quill.engine.sampling.Sampler;
+import dev.quill.engine.sampling.SamplingParams;
+import dev.quill.engine.tokenizer.Tokenizer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The engine loop: continuous batching over a paged KV cache.
+ *
+ * <p>Every {@link #step()} builds one forward pass from the next token of every running sequence (oldest first) plus
+ * chunks of waiting prompts, up to {@code maxBatchTokens} tokens; samples each finished row with the sequence's own
+ * sampler; and reports tokens to the listeners. New requests join between steps. When a running sequence needs a
+ * block and none can be had, the newest running sequence is preempted: its blocks are freed and it goes back to the
+ * head of the queue to be recomputed later, keeping its sampler so that its output does not change.
+ *
+ * <p>{@link #submit} and {@link #close} may be called from any thread; everything else runs on the one engine
+ * thread, which calls {@link #run()} (or, in tests, {@link #step()} directly).
+ */
+public final class Scheduler implements Runnable {
+
+    private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
+    /**
+     * Prompt tokens per step of a sequence that wants prompt logprobs: each needs a whole logits row (half a MB
+     * with a 128k vocabulary), so its chunks stay small.
+     */
+    static final int MAX_PROMPT_LOGIT_ROWS = 128;
+
+    private final LanguageModel model;
+    private final Tokenizer tokenizer;
+    private final KvCache cache;
+    private final BlockManager blocks;
+    private final int vocab;
+    private final int contextLength;
+    private final int maxBatchTokens;
+    private final int maxSequences;
+    private final int maxQueue;
+    private final Set<Integer> endOfGeneration;
+
+    // Shared with submitting threads.
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private final ArrayDeque<Sequence> inbox = new ArrayDeque<>(); // guarded by lock
+    private boolean wakeRequested; // guarded by lock
+    private volatile boolean closed;
+    /** Requests accepted and not started: what the queue bound applies to. */
+    private final AtomicInteger queued = new AtomicInteger();
+    private volatile EngineStats stats;
+    /** Smoothed time between two finished sequences, for the retry-after hint. */
+    private volatile double finishGapNanos = Double.NaN;
+    private long lastFinishNanos;
+
+    // Engine thread only.
+    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
+    private long promptTokens;
+    private long generatedTokens;
+    private long preemptions;
+
+    /**
+     * Sizes the KV cache from {@code options.kvCacheBytes()} (but no larger than {@code maxSequences} sequences at
+     * full context) and creates it.
+     *
+     * @throws IllegalArgumentException when the budget cannot hold even one block
+     */
+    public Scheduler(LanguageModel model, Tokenizer tokenizer, EngineOptions options) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.vocab = model.vocabSize();
+        int blockSize = options.blockSize();
+        long bytesPerBlock = model.kvBytesPerToken(options.kvF16()) * blockSize;
+        int wanted = options.contextLength() > 0 ? Math.min(options.contextLength(), model.contextLength()) : model.contextLength();
+        // The budget is an upper bound: never more than every sequence at full context could use.
+        long usable = (long) options.maxSequences() * ((wanted + blockSize - 1) / blockSize);
+        long numBlocks = Math.min(Math.min(options.kvCacheBytes() / bytesPerBlock, usable), Integer.MAX_VALUE / blockSize);
+        if (numBlocks < 1) {
+            throw new IllegalArgumentException("a KV cache of " + options.kvCacheBytes() + " bytes cannot hold one block of "
+                    + blockSize + " tokens (" + bytesPerBlock + " bytes for this model)");
+        }
+        this.contextLength = (int) Math.min(wanted, numBlocks * blockSize);
+        this.cache = model.createKvCache((int) numBlocks, blockSize, options.kvF16());
+        this.blocks = new BlockManager(cache, options.prefixCaching());
+        this.maxBatchTokens = options.maxBatchTokens();
+        this.maxSequences = options.maxSequences();
+        this.maxQueue = options.maxQueue();
+        this.endOfGeneration = Set.copyOf(tokenizer.endOfGenerationIds());
+        publishStats();
+    }
+
+    /** Tokens of context each sequence gets: the model's, lowered by the options and by the KV cache budget. */
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /**
+     * Queues one request for {@code listeners.size()} sequences (see {@code Engine.submit}). Validation errors and a
+     * full queue are thrown here, in the caller's thread.
+     */
+    public List<GenerationHandle> submit(GenerationRequest request, List<GenerationListener> listeners) {
+        validate(request, listeners);
+        List<Sequence> members = new ArrayList<>(listeners.size());
+        for (int i = 0; i < listeners.size(); i++) {
+            Sampler sampler = new Sampler(seedFor(request.sampling(), i), vocab, request.prompt());
+            members.add(new Sequence(request, listeners.get(i), sampler, tokenizer.newStreamingDecoder(), this::wakeUp));
+        }
+        Sequence leader = members.getFirst();
+        leader.followers.addAll(members.subList(1, members.size()));
+        lock.lock();
+        try {
+            if (closed) throw new IllegalStateException("the engine is closed");
+            int length = queued.get();
+            if (length >= maxQueue) throw new QueueFullException(length, retryAfterSeconds(length));
+            queued.incrementAndGet();
+            inbox.addLast(leader);
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+        return List.copyOf(members);
+    }
+
+    /** The latest figures; safe from any thread. */
+    public EngineStats stats() {
+        return stats.withQueued(queued.get());
+    }
+
+    /** Makes {@link #run()} cancel everything and return. Safe from any thread; does not wait. */
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The loop: steps while there is work, sleeps while there is none, and cancels everything once closed. */
+    @Override
+    public void run() {
+        try {
+            while (!closed) {
+                boolean worked;
+                try {
+                    worked = step();
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    LOG.log(System.Logger.Level.ERROR, "engine step failed; failing all sequences", e);
+                    failEverything(e);
+                    worked = true;
+                }
+                if (!worked) awaitWork();
+            }
+        } finally {
+            cancelEverything();
+        }
+    }
+
+    /**
+     * Runs one iteration: takes new requests, drops cancelled sequences, schedules and runs one forward pass, and
+     * hands out the sampled tokens. Returns false when there was nothing to compute.
+     */
+    public boolean step() {
+        drainInbox();
+        dropCancelled();
+        Batch batch = schedule();
+        if (batch.isEmpty()) {
+            publishStats();
+            return false;
+        }
+        float[] logits;
+        try {
+            logits = model.forward(batch.chunks, cache);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "forward pass failed; failing its sequences", e);
+            for (Sequence s : batch.sequences) failGroup(s, e);
+            running.removeIf(Sequence::isDone);
+            publishStats();
+            return true;
+        }
+        process(batch, logits);
+        running.removeIf(Sequence::isDone);
+        publishStats();
+        return true;
+    }
+
+    // ---- scheduling ------------------------------------------------------------------------------------------
+
+    /** The sequences and chunks of one forward pass, in the same order. */
+    private static final class Batch {
+        final List<Sequence> sequences = new ArrayList<>();
+        final List<SequenceChunk> chunks = new ArrayList<>();
+
+        void add(Sequence s, int count) {
+            int[] tokens = Arrays.copyOfRange(s.tokens(), s.computed, s.computed + count);
+            sequences.add(s);
+            chunks.add(new SequenceChunk(tokens, s.computed, s.blocks.toArray(), s.promptLogprobs != null));
+        }
+
+        boolean isEmpty() {
+            return sequences.isEmpty();
+        }
+    }
+
+    private Batch schedule() {
+        Batch batch = new Batch();
+        int budget = maxBatchTokens;
+        boolean preempted = false;
+        for (int i = 0; i < running.size() && budget > 0; i++) {
+            Sequence s = running.get(i);
+            int count = chunkSize(s, budget);
+            boolean fits;
+            while (!(fits = blocks.allocateSlots(s.blocks, s.computed, s.computed + count))) {
+                Sequence victim = running.removeLast(); // the newest; never one already in this batch
+                preempt(victim);
+                preempted = true;
+                if (victim == s) break;
+            }
+            if (!fits) break;
+            batch.add(s, count);
+            budget -= count;
+        }
+        // Admitting new work right after preempting would only thrash.
+        if (!preempted) admit(batch, budget);
+        return batch;
+    }
+
+    private void admit(Batch batch, int budget) {
+        while (budget > 0 && !waiting.isEmpty()) {
+            Sequence s = waiting.peekFirst();
+            if (!running.isEmpty() && running.size() + s.groupSize() > maxSequences) return;
+            BlockManager.PrefixMatch match = s.mayReuseCache()
+                    ? blocks.matchPrefix(s.tokens(), s.length() - 1)
+                    : BlockManager.PrefixMatch.NONE;
+            int start = match.blocks() * blocks.blockSize();
+            s.computed = start;
+            int count = chunkSize(s, budget);
+            if (!blocks.allocate(s.blocks, match, start + count)) {
+                if (running.isEmpty()) {
+                    // Cannot happen while the context length fits the cache; failing beats waiting forever.
+                    throw new IllegalStateException("sequence of " + s.length() + " tokens cannot get KV blocks with "
+                            + blocks.availableBlocks() + " of " + blocks.totalBlocks() + " available");
+                }
+                return;
+            }
+            waiting.pollFirst();
+            if (!s.started) {
+                s.started = true;
+                s.cachedPromptTokens = start;
+                queued.decrementAndGet();
+                promptTokens += s.promptLength;
+            }
+            running.add(s);
+            batch.add(s, count);
+            budget -= count;
+        }
+    }
+
+    /** Tokens of the sequence to compute this step: what is left, within the budget and the logits cap. */
+    private static int chunkSize(Sequence s, int budget) {
+        int count = Math.min(s.length() - s.computed, budget);
+        return s.promptLogprobs != null ? Math.min(count, MAX_PROMPT_LOGIT_ROWS) : count;
+    }
+
+    private void preempt(Sequence s) {
+        blocks.free(s.blocks);
+        s.computed = 0;
+        waiting.addFirst(s);
+        preemptions++;
+    }
+
+    // ---- results ---------------------------------------------------------------------------------------------
+
+    private void process(Batch batch, float[] logits) {
+        int offset = 0;
+        for (int k = 0; k < batch.sequences.size(); k++) {
+            Sequence s = batch.sequences.get(k);
+            SequenceChunk chunk = batch.chunks.get(k);
+            if (chunk.allLogits()) recordPromptLogprobs(s, chunk, logits, offset);
+            int lastRow = offset + (chunk.logitRows() - 1) * vocab;
+            offset += chunk.logitRows() * vocab;
+            s.computed += chunk.tokens().length;
+            blocks.cacheFullBlocks(s.blocks, s.tokens(), s.computed);
+            if (s.computed < s.length()) continue; // more of the prompt to come
+            if (s.promptLogprobs != null) reportPromptLogprobs(s);
+            List<Sequence> forked = s.followers.isEmpty() ? List.of() : fork(s);
+            if (s.cancelRequested()) finish(s, FinishReason.CANCELLED, -1);
+            else next(s, logits, lastRow);
+            for (Sequence f : forked) next(f, logits, lastRow);
+        }
+    }
+
+    private void recordPromptLogprobs(Sequence s, SequenceChunk chunk, float[] logits, int offset) {
+        int topN = Math.max(0, s.request.logprobs());
+        for (int j = 0; j < chunk.tokens().length; j++) {
+            int position = chunk.startPos() + j + 1; // row j predicts the token after it
+            if (position >= s.promptLength) break;
+            s.promptLogprobs[position] = Logprobs.of(logits, offset + j * vocab, vocab, s.tokens()[position], topN);
+        }
+    }
+
+    private void reportPromptLogprobs(Sequence s) {
+        Tokenizer.StreamingDecoder decoder = tokenizer.newStreamingDecoder();
+        List<GeneratedToken> entries = new ArrayList<>(s.promptLength);
+        decoder.next(s.tokens()[0]);
+        entries.add(null);
+        for (int p = 1; p < s.promptLength; p++) {
+            int id = s.tokens()[p];
+            Logprobs lp = s.promptLogprobs[p];
+            entries.add(new GeneratedToken(id, decoder.next(id), lp.chosen().logprob(), lp.top()));
+        }
+        s.promptLogprobs = null;
+        List<GeneratedToken> view = Collections.unmodifiableList(entries);
+        deliver(s, () -> s.listener.onPromptLogprobs(view));
+        for (Sequence f : s.followers) deliver(f, () -> f.listener.onPromptLogprobs(view));
+    }
+
+    /** Starts the followers of a finished prompt: each shares the leader's blocks and joins the running set. */
+    private List<Sequence> fork(Sequence leader) {
+        List<Sequence> started = new ArrayList<>(leader.followers.size());
+        for (Sequence f : leader.followers) {
+            f.started = true;
+            f.cachedPromptTokens = leader.cachedPromptTokens;
+            f.promptLogprobs = null; // the leader reported them to the whole group
+            if (f.cancelRequested()) {
+                finish(f, FinishReason.CANCELLED, -1);
+                continue;
+            }
+            blocks.fork(leader.blocks, f.blocks);
+            f.computed = leader.computed;
+            running.add(f);
+            started.add(f);
+        }
+        leader.followers.clear();
+        return started;
+    }
+
+    /** Samples the sequence's next token from the row at {@code row}, reports it, and ends the sequence if due. */
+    private void next(Sequence s, float[] logits, int row) {
+        GenerationRequest r = s.request;
+        if (s.generated >= r.maxTokens() || s.length() >= contextLength) {
+            finish(s, FinishReason.LENGTH, -1);
+            return;
+        }
+        int token;
+        Logprobs lp;
+        try {
+            token = s.sampler.sample(logits, row);
+            s.sampler.accept(token);
+            lp = r.logprobs() >= 0 ? Logprobs.of(logits, row, vocab, token, r.logprobs()) : null;
+        } catch (RuntimeException e) {
+            fail(s, e);
+            return;
+        }
+        s.generated++;
+        generatedTokens++;
+        if ((!r.ignoreEos() && endOfGeneration.contains(token)) || r.stopTokenIds().contains(token)) {
+            finish(s, FinishReason.STOP, token);
+            return;
+        }
+        s.append(token);
+        boolean last = s.generated >= r.maxTokens() || s.length() >= contextLength;
+        String text = last ? s.decoder.next(token) + s.decoder.finish() : s.decoder.next(token);
+        GeneratedToken out = lp == null
+                ? new GeneratedToken(token, text, Float.NaN, List.of())
+                : new GeneratedToken(token, text, lp.chosen().logprob(), lp.top());
+        deliver(s, () -> s.listener.onToken(out));
+        if (last) finish(s, FinishReason.LENGTH, -1);
+    }
+
+    // ---- ending sequences ------------------------------------------------------------------------------------
+
+    private void finish(Sequence s, FinishReason reason, int stopToken) {
+        if (s.isDone()) return;
+        release(s);
+        deliver(s, () -> s.listener.onFinish(reason, stopToken, s.promptLength, s.generated, s.cachedPromptTokens));
+    }
+
+    private void fail(Sequence s, Throwable error) {
+        if (s.isDone()) return;
+        release(s);
+        try {
+            s.listener.onError(error);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "listener failed in onError", e);
+        }
+    }
+
+    private void release(Sequence s) {
+        blocks.free(s.blocks);
+        s.markDone();
+        long now = System.nanoTime();
+        if (lastFinishNanos != 0) {
+            double gap = now - lastFinishNanos;
+            finishGapNanos = Double.isNaN(finishGapNanos) ? gap : 0.9 * finishGapNanos + 0.1 * gap;
+        }
+        lastFinishNanos = now;
+    }
+
+    /** Calls a listener; one that throws loses its sequence at the next step, as if its client had gone away. */
+    private void deliver(Sequence s, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "generation listener threw; cancelling its sequence", e);
+            s.cancel();
+        }
+    }
+
+    private void failGroup(Sequence s, Throwable error) {
+        for (Sequence f : s.followers) fail(f, error);
+        s.followers.clear();
+        fail(s, error);
+    }
+
+    private void dropCancelled() {
+        for (var it = waiting.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (!s.groupCancelled()) continue;
+            it.remove();
+            if (!s.started) queued.decrementAndGet();
+            cancelGroup(s);
+        }
+        for (Sequence s : running) {
+            if (s.groupCancelled()) cancelGroup(s);
+        }
+        running.removeIf(Sequence::isDone);
+    }
+
+    private void cancelGroup(Sequence s) {
+        for (Sequence f : s.followers) finish(f, FinishReason.CANCELLED, -1);
+        s.followers.clear();
+        finish(s, FinishReason.CANCELLED, -1);
+    }
+
+    private void failEverything(Throwable error) {
+        for (Sequence s : running) failGroup(s, error);
+        running.clear();
+        for (Sequence s : waiting) {
+            if (!s.started) queued.decrementAndGet();
+            failGroup(s, error);
+        }
+        waiting.clear();
+        publishStats();
+    }
+
+    private void cancelEverything() {
+        lock.lock();
+        try {
+            closed = true;
+            waiting.addAll(inbox);
+            inbox.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Sequence s : running) cancelGroup(s);
+        running.clear();
+        for (Sequence s : waiting) {
+            if (!s.started) queued.decrementAndGet();
+            cancelGroup(s);
+        }
+        waiting.clear();
+        publishStats();
+    }
+
+    // ---- plumbing --------------------------------------------------------------------------------------------
+
+    private void drainInbox() {
+        lock.lock();
+        try {
+            waiting.addAll(inbox);
+            inbox.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wakeUp() {
+        lock.lock();
+        try {
+            wakeRequested = true;
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void awaitWork() {
+        lock.lock();
+        try {
+            while (inbox.isEmpty() && !wakeRequested && !closed) wake.await();
+            wakeRequested = false;
+        } catch (InterruptedException e) {
+            closed = true;
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void publishStats() {
+        stats = new EngineStats(queued.get(), running.size(), blocks.totalBlocks(), blocks.usedBlocks(),
+                blocks.freeBlocks(), blocks.cachedBlocks(), blocks.prefixQueryTokens(), blocks.prefixHitTokens(),
+                promptTokens, generatedTokens, preemptions);
+    }
+
+    private int retryAfterSeconds(int queueLength) {
+        double gap = finishGapNanos;
+        if (Double.isNaN(gap)) return 1;
+        double seconds = Math.ceil(queueLength * gap / 1e9);
+        return (int) Math.max(1, Math.min(60, seconds));
+    }
+
+    private void validate(GenerationRequest r, List<GenerationListener> listeners) {
+        if (listeners == null || listeners.isEmpty()) throw new IllegalArgumentException("at least one listener is needed");
+        for (GenerationListener l : listeners) {
+            if (l == null) throw new IllegalArgumentException("listeners must not be null");
+        }
+        int[] prompt = r.prompt();
+        if (prompt.length > contextLength) {
+            throw new IllegalArgumentException("prompt has " + prompt.length + " tokens but the context length is " + contextLength);
+        }
+        for (int p = 0; p < prompt.length; p++) {
+            if (prompt[p] < 0 || prompt[p] >= vocab) {
+                throw new IllegalArgumentException("prompt token " + prompt[p] + " at position " + p
+                        + " is outside the vocabulary (size " + vocab + ")");
+            }
+        }
+        if (r.logprobs() < -1 || r.logprobs() > Logprobs.MAX_TOP) {
+            throw new IllegalArgumentException("logprobs must be between -1 (none) and " + Logprobs.MAX_TOP + ", got " + r.logprobs());
+        }
+    }
+
+    /** Sequence {@code i} of a seeded request samples with {@code seed + i}: distinct, reproducible streams. */
+    private static SamplingParams seedFor(SamplingParams p, int i) {
+        if (i == 0 || p.seed() == null) return p;
+        return new SamplingParams(p.temperature(), p.topP(), p.topK(), p.minP(), p.presencePenalty(),
+                p.frequencyPenalty(), p.repetitionPenalty(), p.logitBias(), p.seed() + i);
+    }
+}
