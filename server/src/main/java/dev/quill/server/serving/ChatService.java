@@ -3,6 +3,7 @@ package dev.quill.server.serving;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.grammar.Grammar;
 import dev.quill.engine.TokenLogprob;
 import dev.quill.engine.tokenizer.Tokenizer;
 import dev.quill.server.protocol.ApiException;
@@ -49,6 +50,7 @@ final class ChatService {
         if (prompt.length == 0) throw ApiException.invalid(List.of("body", "messages"), null, "The conversation renders to an empty prompt");
         int maxTokens = RequestSettings.maxTokens(o, -1, prompt.length, d.contextLength(), List.of("body", "messages"));
 
+        Grammar grammar = StructuredOutput.forChat(o, d.chatFormatter().toolCallFormat());
         int candidates = o.candidates();
         int engineLogprobs = request.logprobs() ? request.topLogprobs() : candidates > o.n() ? 0 : -1;
         GenerationRequest g = new GenerationRequest(prompt, RequestSettings.sampling(o), maxTokens, engineLogprobs,

@@ -2,6 +2,7 @@ package dev.quill.server.serving;
 
 import dev.quill.engine.GeneratedToken;
 import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.grammar.Grammar;
 import dev.quill.engine.TokenLogprob;
 import dev.quill.engine.tokenizer.Tokenizer;
 import dev.quill.server.protocol.ApiException;
@@ -41,6 +42,7 @@ final class CompletionService {
         List<String> ignored = new ArrayList<>(o.ignoredParams());
         if (!o.tools().isEmpty()) ignored.add("tools"); // a raw prompt has no template to show tools to the model
 
+        Grammar grammar = StructuredOutput.forCompletion(o);
         int candidates = o.candidates();
         boolean wantLogprobs = request.logprobs() != null;
         int engineLogprobs = wantLogprobs ? request.logprobs() : candidates > o.n() ? 0 : -1;
