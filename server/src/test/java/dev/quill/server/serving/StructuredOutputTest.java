@@ -3,7 +3,12 @@ package dev.quill.server.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.quill.engine.grammar.Grammar;
+import dev.quill.server.protocol.ExtraParameters;
+import dev.quill.server.protocol.GenerationOptions;
 import dev.quill.server.protocol.Json;
+import dev.quill.server.protocol.RequestParser;
+import dev.quill.server.tools.ToolCallFormat;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
@@ -77,6 +82,44 @@ class StructuredOutputTest {
         assertThat(grammar.get("message").asText()).contains("line 1", "item");
         JsonNode regex = error("/v1/chat/completions", CHAT + ",'regex':'(ab'}", 422, PASS_THROUGH, "pass-through");
         assertThat(loc(regex)).containsExactly("body", "regex");
+    }
+
+    private static boolean matches(Grammar g, String text) {
+        var m = g.matcher();
+        return m.acceptString(text) && m.isComplete();
+    }
+
+    private static GenerationOptions options(String body) {
+        return RequestParser.chat(Json.parse(body.replace('\'', '"').getBytes()),
+                ExtraParameters.ERROR).options();
+    }
+
+    @Test
+    void whichGrammarARequestGets() {
+        String tools = ",'tools':[{'type':'function','function':{'name':'f','parameters':{'type':'object',"
+                + "'properties':{'a':{'type':'integer'}},'required':['a'],'additionalProperties':false}}}]";
+        var hermes = ToolCallFormat.HERMES;
+        String call = "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"a\":1}}\n</tool_call>";
+        // auto without a response format: free text.
+        assertThat(StructuredOutput.forChat(options(CHAT + tools + "}"), hermes)).isNull();
+        // auto with one: a formatted answer or calls.
+        var either = StructuredOutput.forChat(options(CHAT + tools + ",'response_format':{'type':'json_object'}}"), hermes);
+        assertThat(matches(either, "{\"x\":[true]}")).isTrue();
+        assertThat(matches(either, call)).isTrue();
+        assertThat(matches(either, "hello")).isFalse();
+        // tool_choice none: only the response format.
+        var none = StructuredOutput.forChat(options(CHAT + tools + ",'tool_choice':'none','response_format':{'type':'json_object'}}"), hermes);
+        assertThat(matches(none, call)).isFalse();
+        // required: calls only, as many as allowed.
+        var required = StructuredOutput.forChat(options(CHAT + tools + ",'tool_choice':'required'}"), hermes);
+        assertThat(matches(required, call + "\n" + call)).isTrue();
+        var single = StructuredOutput.forChat(options(CHAT + tools + ",'tool_choice':'required','parallel_tool_calls':false}"), hermes);
+        assertThat(matches(single, call)).isTrue();
+        assertThat(matches(single, call + "\n" + call)).isFalse();
+        // A function without parameters takes an empty object.
+        var noParameters = StructuredOutput.forChat(options(CHAT + ",'tools':[{'type':'function','function':{'name':'g'}}],"
+                + "'tool_choice':{'type':'function','function':{'name':'g'}}}"), ToolCallFormat.LLAMA3_JSON);
+        assertThat(matches(noParameters, "{\"name\": \"g\", \"parameters\": {}}")).isTrue();
     }
 
     @Test
