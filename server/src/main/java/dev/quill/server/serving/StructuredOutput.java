@@ -18,10 +18,12 @@ import dev.quill.server.protocol.Tool;
 import dev.quill.server.tools.ToolCallFormat;
 import dev.quill.server.tools.ToolCallGrammar;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The grammar a request's output must follow, from {@code response_format}, the grammar / regex / choice extensions,
@@ -31,6 +33,18 @@ import java.util.Set;
 final class StructuredOutput {
 
     private static final Set<String> INDEXED = Set.of("anyOf", "oneOf", "allOf", "prefixItems");
+    private static final int CACHED_GRAMMARS = 256;
+
+    /**
+     * Compiled grammars by their source (a schema takes milliseconds to compile, and clients send the same schema
+     * again and again). Grammars are immutable and thread-safe; failures are not cached.
+     */
+    private static final Map<String, Grammar> CACHE = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Grammar> eldest) {
+            return size() > CACHED_GRAMMARS;
+        }
+    });
 
     private StructuredOutput() {}
 
@@ -71,9 +85,9 @@ final class StructuredOutput {
         if (c.isEmpty()) return null;
         List<Object> loc = List.of("body", c.field());
         try {
-            if (c.grammar() != null) return Grammars.gbnf(c.grammar());
-            if (c.regex() != null) return Grammars.regex(c.regex());
-            return Grammars.choice(c.choice());
+            if (c.grammar() != null) return cached("gbnf:" + c.grammar(), () -> Grammars.gbnf(c.grammar()));
+            if (c.regex() != null) return cached("regex:" + c.regex(), () -> Grammars.regex(c.regex()));
+            return cached("choice:" + Json.write(c.choice()), () -> Grammars.choice(c.choice()));
         } catch (GrammarSyntaxException e) {
             Object value = c.grammar() != null ? c.grammar() : c.regex();
             throw ApiException.invalid(loc, value, c.field() + " cannot be used: " + e.getMessage());
@@ -96,7 +110,8 @@ final class StructuredOutput {
     /** A JSON Schema's grammar; a schema that cannot be enforced is a 422 at the offending keyword. */
     private static Grammar schema(JsonNode schema, List<Object> loc) {
         try {
-            return Grammars.jsonSchema(Json.MAPPER.convertValue(schema, new TypeReference<Map<String, Object>>() {}));
+            return cached("schema:" + schema, () -> Grammars.jsonSchema(Json.MAPPER.convertValue(schema,
+                    new TypeReference<Map<String, Object>>() {})));
         } catch (SchemaException e) {
             List<Object> at = new ArrayList<>(loc);
             at.addAll(pointer(e.pointer()));
@@ -104,6 +119,15 @@ final class StructuredOutput {
                     ? " uses a JSON Schema feature Quill cannot enforce: " : " is not a usable JSON Schema: ";
             throw ApiException.invalid(at, null, Loc.param(loc) + problem + e.getMessage());
         }
+    }
+
+    private static Grammar cached(String source, Supplier<Grammar> compile) {
+        Grammar grammar = CACHE.get(source);
+        if (grammar == null) {
+            grammar = compile.get();
+            CACHE.put(source, grammar);
+        }
+        return grammar;
     }
 
     /** A JSON Pointer fragment ({@code #/properties/a~1b/anyOf/0}) as location parts. */
