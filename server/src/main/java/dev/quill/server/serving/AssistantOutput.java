@@ -35,18 +35,18 @@ final class AssistantOutput {
         return new AssistantOutput(new ToolCallParser(format, functions, maxCalls, ThreadLocalRandom.current()));
     }
 
-    /** The delta for the next released text, or null when nothing became certain. */
-    ChatCompletionChunk.Delta accept(String piece) {
+    /** The deltas for the next released text (none when nothing became certain). */
+    List<ChatCompletionChunk.Delta> accept(String piece) {
         if (parser == null) {
             text.append(piece);
-            return piece.isEmpty() ? null : new ChatCompletionChunk.Delta(null, piece);
+            return piece.isEmpty() ? List.of() : List.of(new ChatCompletionChunk.Delta(null, piece));
         }
-        return delta(parser.accept(piece));
+        return deltas(parser.accept(piece));
     }
 
-    /** The delta for whatever the end of the text decides, or null. */
-    ChatCompletionChunk.Delta finish() {
-        return parser == null ? null : delta(parser.finish());
+    /** The deltas for whatever the end of the text decides. */
+    List<ChatCompletionChunk.Delta> finish() {
+        return parser == null ? List.of() : deltas(parser.finish());
     }
 
     /** The whole message; call after {@link #finish()}. */
@@ -65,33 +65,41 @@ final class AssistantOutput {
         return called && "stop".equals(generationReason) ? "tool_calls" : generationReason;
     }
 
-    /** Content and call fragments of one step, fragments of the same call merged into one entry. */
-    private static ChatCompletionChunk.Delta delta(List<ToolCallParser.Event> events) {
-        if (events.isEmpty()) return null;
-        StringBuilder content = null;
-        Map<Integer, String[]> calls = new LinkedHashMap<>(); // index -> id, name, arguments
+    /**
+     * The events of one step as deltas, in OpenAI's shape: a call's first fragment is a delta of its own with index,
+     * id, type, name and empty arguments; content and argument pieces between call starts are merged into one delta.
+     */
+    private static List<ChatCompletionChunk.Delta> deltas(List<ToolCallParser.Event> events) {
+        List<ChatCompletionChunk.Delta> out = new ArrayList<>();
+        StringBuilder content = new StringBuilder();
+        Map<Integer, StringBuilder> arguments = new LinkedHashMap<>();
         for (ToolCallParser.Event e : events) {
             switch (e) {
-                case ToolCallParser.Event.Content c -> {
-                    if (content == null) content = new StringBuilder();
-                    content.append(c.text());
-                }
-                case ToolCallParser.Event.CallStart s -> calls.put(s.index(), new String[] {s.id(), s.name(), ""});
-                case ToolCallParser.Event.Arguments a -> {
-                    String[] call = calls.computeIfAbsent(a.index(), i -> new String[] {null, null, ""});
-                    call[2] += a.text();
+                case ToolCallParser.Event.Content c -> content.append(c.text());
+                case ToolCallParser.Event.Arguments a -> arguments.computeIfAbsent(a.index(), i -> new StringBuilder()).append(a.text());
+                case ToolCallParser.Event.CallStart start -> {
+                    flush(out, content, arguments);
+                    out.add(new ChatCompletionChunk.Delta(null, null, List.of(new ChatCompletionChunk.ToolCallDelta(start.index(),
+                            start.id(), "function", new ChatCompletionChunk.FunctionDelta(start.name(), "")))));
                 }
             }
         }
-        List<ChatCompletionChunk.ToolCallDelta> toolCalls = null;
-        if (!calls.isEmpty()) {
-            toolCalls = new ArrayList<>();
-            for (Map.Entry<Integer, String[]> entry : calls.entrySet()) {
-                String[] call = entry.getValue();
-                toolCalls.add(new ChatCompletionChunk.ToolCallDelta(entry.getKey(), call[0], call[0] == null ? null : "function",
-                        new ChatCompletionChunk.FunctionDelta(call[1], call[2])));
+        flush(out, content, arguments);
+        return out;
+    }
+
+    private static void flush(List<ChatCompletionChunk.Delta> out, StringBuilder content, Map<Integer, StringBuilder> arguments) {
+        if (content.isEmpty() && arguments.isEmpty()) return;
+        List<ChatCompletionChunk.ToolCallDelta> calls = null;
+        if (!arguments.isEmpty()) {
+            calls = new ArrayList<>();
+            for (Map.Entry<Integer, StringBuilder> a : arguments.entrySet()) {
+                calls.add(new ChatCompletionChunk.ToolCallDelta(a.getKey(), null, null,
+                        new ChatCompletionChunk.FunctionDelta(null, a.getValue().toString())));
             }
         }
-        return new ChatCompletionChunk.Delta(null, content == null ? null : content.toString(), toolCalls);
+        out.add(new ChatCompletionChunk.Delta(null, content.isEmpty() ? null : content.toString(), calls));
+        content.setLength(0);
+        arguments.clear();
     }
 }

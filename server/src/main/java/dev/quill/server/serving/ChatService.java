@@ -107,16 +107,19 @@ final class ChatService {
                     if (request.logprobs()) {
                         lp = logprobs(tokenizer, result.tokens.subList(result.tokens.size() - piece.tokens().size(), result.tokens.size()));
                     }
-                    ChatCompletionChunk.Delta delta = messages.get(seq).accept(piece.text());
-                    if (delta == null && lp == null) return;
-                    sse.send(chunk(id, created, d.name(), fingerprint, seq,
-                            delta == null ? new ChatCompletionChunk.Delta(null, null) : delta, lp, null, null, null));
+                    List<ChatCompletionChunk.Delta> deltas = messages.get(seq).accept(piece.text());
+                    if (deltas.isEmpty() && lp != null) deltas = List.of(new ChatCompletionChunk.Delta(null, null));
+                    for (int k = 0; k < deltas.size(); k++) {
+                        // The piece's logprobs go with its first chunk.
+                        sse.send(chunk(id, created, d.name(), fingerprint, seq, deltas.get(k), k == 0 ? lp : null, null, null, null));
+                    }
                 }
 
                 @Override
                 public void finished(int seq, Generation.Result result) {
-                    ChatCompletionChunk.Delta last = messages.get(seq).finish();
-                    if (last != null) sse.send(chunk(id, created, d.name(), fingerprint, seq, last, null, null, null, null));
+                    for (ChatCompletionChunk.Delta last : messages.get(seq).finish()) {
+                        sse.send(chunk(id, created, d.name(), fingerprint, seq, last, null, null, null, null));
+                    }
                     completionTokens[0] += result.completionTokens;
                     finished[0]++;
                     Usage usage = finished[0] == candidates && o.extensions().usageInLastChunk()

@@ -150,9 +150,10 @@ class ToolCallingTest {
                 for (JsonNode fragment : delta.get("tool_calls")) {
                     int index = fragment.get("index").asInt();
                     if (!names.containsKey(index)) {
-                        // The first fragment of a call names it.
+                        // The first fragment of a call names it, as OpenAI's: id, type, name, empty arguments.
                         assertThat(fragment.get("id").asText()).isNotEmpty();
                         assertThat(fragment.get("type").asText()).isEqualTo("function");
+                        assertThat(fragment.get("function").get("arguments").asText()).isEmpty();
                         names.put(index, fragment.get("function").get("name").asText());
                         arguments.put(index, new StringBuilder());
                     } else {
