@@ -114,36 +114,56 @@ final class Automaton {
         return row[b];
     }
 
-    /** Computes and remembers a state's successors on all 256 bytes. */
+    /**
+     * Computes and remembers a state's successors on all 256 bytes. The bytes between two consecutive range bounds
+     * of the stacks' tops are matched by the same stacks, so each such interval is advanced once.
+     */
     State[] expand(State s) {
         if (states.size() > STATE_LIMIT) forgetTransitions();
         State[] row = new State[256];
         int n = s.stacks.length;
-        int words = (n + 63) >>> 6;
-        long[][] matching = new long[256][];
+        int[] lo = new int[n], hi = new int[n];
+        int[] bounds = new int[2 * n + 2];
+        int boundCount = 0;
+        bounds[boundCount++] = 0;
+        bounds[boundCount++] = 256;
         for (int i = 0; i < n; i++) {
             int stack = s.stacks[i];
-            if (stack == 0) continue;
-            int element = grammar.elements[stackPos[stack]];
-            for (int b = ByteGrammar.lo(element); b <= ByteGrammar.hi(element); b++) {
-                if (matching[b] == null) matching[b] = new long[words];
-                matching[b][i >>> 6] |= 1L << i;
-            }
-        }
-        Map<StateKey, State> bySubset = new HashMap<>();
-        for (int b = 0; b < 256; b++) {
-            long[] subset = matching[b];
-            if (subset == null) {
-                row[b] = dead;
+            if (stack == 0) { // the empty stack matches nothing
+                lo[i] = 1;
+                hi[i] = 0;
                 continue;
             }
-            StateKey key = new StateKey(subset);
-            State successor = bySubset.get(key);
-            if (successor == null) {
-                successor = advance(s, subset);
-                bySubset.put(key, successor);
+            int element = grammar.elements[stackPos[stack]];
+            lo[i] = ByteGrammar.lo(element);
+            hi[i] = ByteGrammar.hi(element);
+            bounds[boundCount++] = lo[i];
+            bounds[boundCount++] = hi[i] + 1;
+        }
+        Arrays.sort(bounds, 0, boundCount);
+        Map<StateKey, State> bySubset = new HashMap<>();
+        long[] subset = new long[(n + 63) >>> 6];
+        for (int k = 0; k + 1 < boundCount; k++) {
+            int from = bounds[k], to = bounds[k + 1];
+            if (from == to) continue;
+            Arrays.fill(subset, 0);
+            boolean any = false;
+            for (int i = 0; i < n; i++) {
+                if (lo[i] <= from && from <= hi[i]) {
+                    subset[i >>> 6] |= 1L << i;
+                    any = true;
+                }
             }
-            row[b] = successor;
+            State successor = dead;
+            if (any) {
+                StateKey key = new StateKey(subset.clone());
+                successor = bySubset.get(key);
+                if (successor == null) {
+                    successor = advance(s, subset);
+                    bySubset.put(key, successor);
+                }
+            }
+            Arrays.fill(row, from, to, successor);
         }
         s.next = row;
         expanded.add(s);
