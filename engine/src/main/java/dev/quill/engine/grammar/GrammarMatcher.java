@@ -2,6 +2,7 @@ package dev.quill.engine.grammar;
 
 import dev.quill.engine.sampling.TokenMask;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.BitSet;
 
 /**
@@ -24,12 +25,17 @@ public final class GrammarMatcher {
 
     /** Any state that can still complete. */
     private static final int UNLIMITED = ByteGrammar.INFINITE - 1;
+    /** A mask is remembered when its walk visited more than 1/this of the trie. */
+    private static final int CACHE_WORTHY = 16;
+    /** Subtrees with fewer nodes are walked rather than checked against the state's run. */
+    private static final int SHORTCUT_MIN = 8;
 
     private final Automaton automaton;
     private final TokenTrie trie;
     private Automaton.State state;
-    private BitSet allowed;
+    private long[] words, scratch;
     private Automaton.State[] walk;
+    private int visited;
 
     GrammarMatcher(Automaton automaton, TokenTrie trie) {
         this(automaton, trie, automaton.start);
@@ -119,56 +125,149 @@ public final class GrammarMatcher {
      * @throws IllegalStateException if this matcher was made without a tokenizer
      */
     public void fillMask(BitSet out, int tokensLeft) {
-        TokenTrie t = requireTrie();
+        fill(out, computeMask(tokensLeft, true));
+    }
+
+    /** {@link #fillMask(BitSet, int)} that walks the trie even when the state's mask is remembered. */
+    void fillMaskUncached(BitSet out, int tokensLeft) {
+        fill(out, computeMask(tokensLeft, false));
+    }
+
+    private static void fill(BitSet out, long[] words) {
         out.clear();
-        int limit = Math.max(-1, Math.min(tokensLeft - 1, UNLIMITED));
-        walk(t, out, limit);
-        if (state.accepting) {
-            for (int eog : t.endOfGeneration) out.set(eog);
-        } else if (out.isEmpty() && limit < UNLIMITED) {
-            walk(t, out, UNLIMITED);
-        }
+        out.or(BitSet.valueOf(words));
     }
 
     /**
-     * The mask for this step, in a bit set this matcher owns and refills on every call (read it before the next
-     * call). See {@link #fillMask(BitSet, int)}.
+     * The mask for this step (see {@link #fillMask(BitSet, int)}), backed by an array this matcher owns and refills
+     * on every call: use it before the next call.
      */
     public TokenMask mask(int tokensLeft) {
-        if (allowed == null) allowed = new BitSet(requireTrie().vocabSize);
-        fillMask(allowed, tokensLeft);
-        return TokenMask.of(allowed);
+        long[] words = computeMask(tokensLeft, true);
+        int vocab = requireTrie().vocabSize;
+        return new TokenMask() {
+            @Override
+            public boolean allows(int token) {
+                return token >= 0 && token < vocab && (words[token >>> 6] & 1L << token) != 0;
+            }
+
+            @Override
+            public void disallowIn(float[] row, int size) {
+                for (int w = 0; w << 6 < size; w++) {
+                    long blocked = ~words[w];
+                    while (blocked != 0) {
+                        int token = w << 6 | Long.numberOfTrailingZeros(blocked);
+                        if (token >= size) break;
+                        row[token] = Float.NEGATIVE_INFINITY;
+                        blocked &= blocked - 1;
+                    }
+                }
+            }
+        };
+    }
+
+    private long[] computeMask(int tokensLeft, boolean useCache) {
+        TokenTrie t = requireTrie();
+        int size = (t.vocabSize >>> 6) + 1; // room for the spare bit at vocabSize
+        if (words == null || words.length != size) {
+            words = new long[size];
+            scratch = new long[size];
+        }
+        int limit = Math.max(-1, Math.min(tokensLeft - 1, UNLIMITED));
+        Automaton.CachedMask cached = useCache ? automaton.cachedMask(state) : null;
+        if (cached != null && cached.maxDistance() <= limit) {
+            System.arraycopy(cached.words(), 0, words, 0, size);
+        } else {
+            // One pass fills both the valid tokens (cacheable) and those that also fit the budget.
+            Arrays.fill(words, 0);
+            long[] valid = limit >= UNLIMITED ? words : scratch;
+            if (valid != words) Arrays.fill(valid, 0);
+            int maxDistance = walk(t, valid, words, limit);
+            int spare = t.vocabSize;
+            valid[spare >>> 6] &= ~(1L << spare);
+            words[spare >>> 6] &= ~(1L << spare);
+            if (visited > t.nodeCount() / CACHE_WORTHY) automaton.cacheMask(state, valid.clone(), maxDistance);
+            if (!state.accepting && isEmpty(words)) System.arraycopy(valid, 0, words, 0, size);
+        }
+        if (state.accepting) {
+            for (int eog : t.endOfGeneration) words[eog >>> 6] |= 1L << eog;
+        }
+        return words;
+    }
+
+    private static boolean isEmpty(long[] words) {
+        for (long w : words) {
+            if (w != 0) return false;
+        }
+        return true;
     }
 
     /**
-     * One pre-order pass over the trie: each node's state is its parent's state advanced by the node's byte; a state
-     * that can never complete (the dead one included) skips the whole subtree, since no continuation can rescue it;
-     * a node's tokens are allowed when its state can complete within {@code limit} bytes.
+     * One pre-order pass over the trie. Each node's state is its parent's state advanced by the node's byte; a state
+     * that can never complete (the dead one included) skips the whole subtree, since no continuation can rescue it.
+     * A node's tokens go into {@code valid}, and into {@code within} too when their state can complete within
+     * {@code limit} bytes. A subtree whose bytes all lie in the current state's run (see {@link Automaton#run}) is
+     * taken whole without visiting it. Returns the largest completion distance of a valid token (or more).
      */
-    private void walk(TokenTrie t, BitSet out, int limit) {
+    private int walk(TokenTrie t, long[] valid, long[] within, int limit) {
         Automaton.State[] at = walk;
         if (at == null || at.length <= t.maxDepth) at = walk = new Automaton.State[t.maxDepth + 1];
         at[0] = state;
-        if (!state.canContinue()) return;
-        byte[] label = t.label;
-        int[] depth = t.depth, skip = t.skip, tokenOffset = t.tokenOffset, tokens = t.tokens;
-        int n = label.length;
+        visited = 0;
+        if (!state.canContinue()) return 0;
+        int[] node = t.node, skip = t.skip, token = t.token, height = t.height;
+        long[] below = t.below;
+        int n = node.length;
+        int maxDistance = 0;
+        int count = 0;
         int i = 0;
         while (i < n) {
-            int d = depth[i];
+            count++;
+            int info = node[i];
+            int d = info >>> 8;
             Automaton.State parent = at[d - 1];
             Automaton.State[] row = parent.next;
             if (row == null) row = automaton.expand(parent);
-            Automaton.State s = row[label[i] & 0xFF];
-            if (s.distance > UNLIMITED) {
+            Automaton.State s = row[info & 0xFF];
+            int distance = s.distance;
+            if (distance > UNLIMITED) {
                 i = skip[i];
                 continue;
             }
+            int id = token[i];
+            if (id >= 0) {
+                valid[id >>> 6] |= 1L << id;
+                within[id >>> 6] |= (distance <= limit ? 1L : 0L) << id;
+            } else {
+                allow(t, t.tokenOffset[i], t.tokenOffset[i + 1], valid, within, distance <= limit);
+            }
+            maxDistance = Math.max(maxDistance, distance);
             at[d] = s;
-            if (s.distance <= limit) {
-                for (int k = tokenOffset[i], end = tokenOffset[i + 1]; k < end; k++) out.set(tokens[k]);
+            int end = skip[i];
+            byte kind = t.kind[i];
+            if (end - i > SHORTCUT_MIN && kind != TokenTrie.OTHER) {
+                int h = height[i];
+                if (h > s.runLength && (s.runLength < 0 || s.runTruncated)) automaton.run(s, h);
+                if (h <= s.runLength && (kind == TokenTrie.ASCII || s.runChars) && s.runMaxDistance <= limit
+                        && (below[2 * i] & ~s.runLo) == 0 && (below[2 * i + 1] & ~s.runHi) == 0) {
+                    allow(t, t.tokenOffset[i + 1], t.tokenOffset[end], valid, within, true);
+                    maxDistance = Math.max(maxDistance, s.runMaxDistance);
+                    i = end;
+                    continue;
+                }
             }
             i++;
+        }
+        visited = count;
+        return maxDistance;
+    }
+
+    private static void allow(TokenTrie t, int from, int to, long[] valid, long[] within, boolean inBudget) {
+        int[] tokens = t.tokens;
+        for (int k = from; k < to; k++) {
+            int id = tokens[k];
+            valid[id >>> 6] |= 1L << id;
+            if (inBudget) within[id >>> 6] |= 1L << id;
         }
     }
 

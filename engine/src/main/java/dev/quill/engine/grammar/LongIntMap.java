@@ -10,6 +10,8 @@ final class LongIntMap {
     private int[] values;
     private int size;
     private int mask;
+    /** Slots filled since the last clear or growth. */
+    private final IntList used = new IntList();
 
     LongIntMap(int expected) {
         int capacity = Integer.highestOneBit(Math.max(16, expected * 2 - 1)) << 1;
@@ -30,7 +32,10 @@ final class LongIntMap {
     void put(long key, int value) {
         int i = slot(key);
         while (values[i] != ABSENT && keys[i] != key) i = (i + 1) & mask;
-        if (values[i] == ABSENT) size++;
+        if (values[i] == ABSENT) {
+            size++;
+            used.add(i);
+        }
         keys[i] = key;
         values[i] = value;
         if (size * 2 > keys.length) grow();
@@ -49,7 +54,13 @@ final class LongIntMap {
 
     void clear() {
         if (size == 0) return;
-        Arrays.fill(values, ABSENT);
+        if (keys.length > 1024 && size < keys.length / 64) {
+            // Few entries in a table grown large once: find them by their keys' slots rather than sweeping it.
+            for (int i = 0; i < used.size(); i++) values[used.get(i)] = ABSENT;
+        } else {
+            Arrays.fill(values, ABSENT);
+        }
+        used.clear();
         size = 0;
     }
 
@@ -66,6 +77,7 @@ final class LongIntMap {
         Arrays.fill(values, ABSENT);
         mask = keys.length - 1;
         size = 0;
+        used.clear();
         for (int i = 0; i < oldKeys.length; i++) {
             if (oldValues[i] != ABSENT) put(oldKeys[i], oldValues[i]);
         }
