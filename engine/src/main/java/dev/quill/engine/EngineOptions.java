@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * @param threads        worker threads of the forward pass (default: all cores)
  * @param contextLength  tokens of context per sequence; 0 means the model's own. Lowered to what the KV cache budget
  *                       can hold, so that one sequence always fits.
- * @param kvCacheBytes   memory for the KV cache of all sequences together (default 512 MiB)
+ * @param kvCacheBytes   memory for the KV cache of all sequences together (default 512 MiB); less is allocated when
+ *                       {@code maxSequences} sequences at full context need less
  * @param blockSize      token positions per KV cache block (default 16)
  * @param kvF16          store keys and values as F16 (default) rather than F32
  * @param maxBatchTokens tokens one forward pass may process: every running sequence's next token plus chunks of
@@ -40,7 +41,7 @@ public record EngineOptions(
         check(blockSize >= 1 && blockSize <= 1024, "block size must be between 1 and 1024 tokens, got " + blockSize);
         check(maxBatchTokens >= 1, "max batch tokens must be at least 1, got " + maxBatchTokens);
         check(maxSequences >= 1, "max sequences must be at least 1, got " + maxSequences);
-        check(maxQueue >= 0, "max queue must be 0 or more, got " + maxQueue);
+        check(maxQueue >= 1, "max queue must be at least 1 (every request waits there until its first step), got " + maxQueue);
     }
 
     public static EngineOptions defaults() {

@@ -56,7 +56,7 @@ public final class Engines {
                     md.findString("tokenizer.chat_template").orElse(null),
                     fingerprint(path, options));
             var stats = scheduler.stats();
-            LOG.log(System.Logger.Level.INFO, () -> "loaded " + info.name() + " (" + info.architecture() + ", vocab "
+            LOG.log(System.Logger.Level.DEBUG, () -> "loaded " + info.name() + " (" + info.architecture() + ", vocab "
                     + info.vocabSize() + ") with " + options.threads() + " threads; context " + info.contextLength()
                     + ", KV cache " + stats.kvBlocksTotal() + " blocks of " + options.blockSize() + " tokens");
             return new LocalEngine(info, tokenizer, scheduler, model, file, pool);

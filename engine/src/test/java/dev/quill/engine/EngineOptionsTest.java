@@ -23,10 +23,10 @@ class EngineOptionsTest {
 
     @Test
     void withersChangeOneOptionEach() {
-        EngineOptions o = EngineOptions.defaults().withThreads(3).withBlockSize(32).withMaxQueue(0).withKvF16(false);
+        EngineOptions o = EngineOptions.defaults().withThreads(3).withBlockSize(32).withMaxQueue(1).withKvF16(false);
         assertThat(o.threads()).isEqualTo(3);
         assertThat(o.blockSize()).isEqualTo(32);
-        assertThat(o.maxQueue()).isZero();
+        assertThat(o.maxQueue()).isEqualTo(1);
         assertThat(o.kvF16()).isFalse();
         assertThat(o.maxBatchTokens()).isEqualTo(512);
     }
@@ -37,6 +37,7 @@ class EngineOptionsTest {
         assertThatThrownBy(() -> EngineOptions.defaults().withBlockSize(0)).hasMessageContaining("block size");
         assertThatThrownBy(() -> EngineOptions.defaults().withMaxBatchTokens(0)).hasMessageContaining("max batch tokens");
         assertThatThrownBy(() -> EngineOptions.defaults().withKvCacheBytes(0)).hasMessageContaining("KV cache size");
+        assertThatThrownBy(() -> EngineOptions.defaults().withMaxQueue(0)).hasMessageContaining("max queue");
     }
 
     @Test

@@ -7,7 +7,8 @@ import java.util.Objects;
  * Chooses one sequence's tokens from its logits. One per sequence: it holds the request's random generator and what
  * the penalties need to remember. Not thread-safe.
  *
- * <p>Each {@link #sample} call runs these steps on a private copy of the logits row, in this order:
+ * <p>Each {@link #sample} call runs these steps, in this order, never writing to the caller's logits (the steps that
+ * change logits work on a per-thread copy):
  * <ol>
  *   <li><b>token mask</b> (optional, per call): disallowed tokens get -infinity, so no later step can revive them;
  *   <li><b>logit_bias</b>: the bias is added to the token's logit (±100 bans or forces it in practice);
@@ -42,7 +43,6 @@ public final class Sampler {
     private final int[] biasTokens;
     private final float[] biasValues;
     private final TokenCounts seen;            // null when no penalty is on
-    private final float minPFloor;
 
     /**
      * @param params       how to sample
@@ -77,9 +77,6 @@ public final class Sampler {
                 seen.add(token, 0);
             }
         }
-        // With top_p off, min_p commutes with top_k and can drop tokens as soon as their probability is known.
-        float minP = (float) params.minP();
-        minPFloor = params.topP() >= 1 ? Math.max(minP, Float.MIN_VALUE) : Float.MIN_VALUE;
     }
 
     /** Samples from {@code logits[offset .. offset + vocabSize)}; the caller's array is not modified. */
@@ -110,14 +107,9 @@ public final class Sampler {
             System.arraycopy(logits, offset, row, 0, vocab);
             adjust(row, allowed);
         }
-        if (params.greedy()) return argmax(row, base, vocab);
+        if (params.greedy()) return Candidates.argmax(row, base, vocab);
 
-        candidates.fromLogits(row, base, vocab, params.temperature(), minPFloor);
-        if (params.topK() > 0) candidates.keepTop(params.topK());
-        if (params.topP() < 1) {
-            candidates.keepNucleus(params.topP());
-            if (params.minP() > 0) candidates.keepAtLeast((float) params.minP());
-        }
+        candidates.filter(row, base, vocab, params);
         return candidates.draw(random.nextDouble());
     }
 
@@ -158,20 +150,5 @@ public final class Sampler {
             if (count > 0) x -= count * frequency + presence;
             row[token] = (float) x;
         }
-    }
-
-    /** The index of the largest logit, the lowest on ties; NaN never wins. */
-    static int argmax(float[] row, int offset, int vocab) {
-        int best = -1;
-        float bestLogit = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            float x = row[offset + i];
-            if (x > bestLogit) {
-                bestLogit = x;
-                best = i;
-            }
-        }
-        if (best < 0) throw Candidates.nothingToSample(vocab);
-        return best;
     }
 }

@@ -40,6 +40,11 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Scheduler implements Runnable {
 
     private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
+    /**
+     * Prompt tokens per step of a sequence that wants prompt logprobs: each needs a whole logits row (half a MB
+     * with a 128k vocabulary), so its chunks stay small.
+     */
+    static final int MAX_PROMPT_LOGIT_ROWS = 128;
 
     private final LanguageModel model;
     private final Tokenizer tokenizer;
@@ -73,7 +78,8 @@ public final class Scheduler implements Runnable {
     private long preemptions;
 
     /**
-     * Sizes the KV cache from {@code options.kvCacheBytes()} and creates it.
+     * Sizes the KV cache from {@code options.kvCacheBytes()} (but no larger than {@code maxSequences} sequences at
+     * full context) and creates it.
      *
      * @throws IllegalArgumentException when the budget cannot hold even one block
      */
@@ -81,15 +87,18 @@ public final class Scheduler implements Runnable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.vocab = model.vocabSize();
-        long bytesPerBlock = model.kvBytesPerToken(options.kvF16()) * options.blockSize();
-        long numBlocks = Math.min(options.kvCacheBytes() / bytesPerBlock, Integer.MAX_VALUE / options.blockSize());
+        int blockSize = options.blockSize();
+        long bytesPerBlock = model.kvBytesPerToken(options.kvF16()) * blockSize;
+        int wanted = options.contextLength() > 0 ? Math.min(options.contextLength(), model.contextLength()) : model.contextLength();
+        // The budget is an upper bound: never more than every sequence at full context could use.
+        long usable = (long) options.maxSequences() * ((wanted + blockSize - 1) / blockSize);
+        long numBlocks = Math.min(Math.min(options.kvCacheBytes() / bytesPerBlock, usable), Integer.MAX_VALUE / blockSize);
         if (numBlocks < 1) {
             throw new IllegalArgumentException("a KV cache of " + options.kvCacheBytes() + " bytes cannot hold one block of "
-                    + options.blockSize() + " tokens (" + bytesPerBlock + " bytes for this model)");
+                    + blockSize + " tokens (" + bytesPerBlock + " bytes for this model)");
         }
-        int wanted = options.contextLength() > 0 ? Math.min(options.contextLength(), model.contextLength()) : model.contextLength();
-        this.contextLength = (int) Math.min(wanted, numBlocks * options.blockSize());
-        this.cache = model.createKvCache((int) numBlocks, options.blockSize(), options.kvF16());
+        this.contextLength = (int) Math.min(wanted, numBlocks * blockSize);
+        this.cache = model.createKvCache((int) numBlocks, blockSize, options.kvF16());
         this.blocks = new BlockManager(cache, options.prefixCaching());
         this.maxBatchTokens = options.maxBatchTokens();
         this.maxSequences = options.maxSequences();
@@ -218,7 +227,7 @@ public final class Scheduler implements Runnable {
         boolean preempted = false;
         for (int i = 0; i < running.size() && budget > 0; i++) {
             Sequence s = running.get(i);
-            int count = Math.min(s.length() - s.computed, budget);
+            int count = chunkSize(s, budget);
             boolean fits;
             while (!(fits = blocks.allocateSlots(s.blocks, s.computed, s.computed + count))) {
                 Sequence victim = running.removeLast(); // the newest; never one already in this batch
@@ -243,7 +252,8 @@ public final class Scheduler implements Runnable {
                     ? blocks.matchPrefix(s.tokens(), s.length() - 1)
                     : BlockManager.PrefixMatch.NONE;
             int start = match.blocks() * blocks.blockSize();
-            int count = Math.min(s.length() - start, budget);
+            s.computed = start;
+            int count = chunkSize(s, budget);
             if (!blocks.allocate(s.blocks, match, start + count)) {
                 if (running.isEmpty()) {
                     // Cannot happen while the context length fits the cache; failing beats waiting forever.
@@ -253,7 +263,6 @@ public final class Scheduler implements Runnable {
                 return;
             }
             waiting.pollFirst();
-            s.computed = start;
             if (!s.started) {
                 s.started = true;
                 s.cachedPromptTokens = start;
@@ -264,6 +273,12 @@ public final class Scheduler implements Runnable {
             batch.add(s, count);
             budget -= count;
         }
+    }
+
+    /** Tokens of the sequence to compute this step: what is left, within the budget and the logits cap. */
+    private static int chunkSize(Sequence s, int budget) {
+        int count = Math.min(s.length() - s.computed, budget);
+        return s.promptLogprobs != null ? Math.min(count, MAX_PROMPT_LOGIT_ROWS) : count;
     }
 
     private void preempt(Sequence s) {

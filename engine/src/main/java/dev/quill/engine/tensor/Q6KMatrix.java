@@ -5,10 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-
-import static dev.quill.engine.tensor.Quantization.f16;
 
 /**
  * Q6_K: super-blocks of 256 elements (210 bytes): ql[128], qh[64], int8 scales[16], f16 d. Element e = 128h + 32u + l
@@ -24,53 +20,48 @@ final class Q6KMatrix extends TiledMatrix {
     }
 
     @Override
-    void dequantizeRows(int r, int count, float[] dst, int off) {
-        MemorySegment seg = data;
+    void dequantizeRows(int r, int count, float[] dst, int off, Scratch scratch) {
+        byte[] raw = copyRows(r, count, scratch);
         for (int i = 0; i < count; i++) {
-            long b = (r + i) * rowBytes;
+            int b = i * rowBytes;
             int o = off + i * cols;
             for (int c = 0; c < cols; c += 256, b += BLOCK_BYTES) {
-                float d = f16(seg, b + 208);
-                for (int e = 0; e < 256; e += L) {
-                    quants(seg, b, e).mul(d * scale(seg, b, e)).intoArray(dst, o + c + e);
+                float d = f16(raw, b + 208);
+                for (int h = 0; h < 2; h++) {
+                    int ql = b + 64 * h, qh = b + 128 + 32 * h, e = 128 * h, y = o + c + e;
+                    // Quarter u: low 4 bits from ql (nibble u / 2 of byte l + 32·(u % 2)), high 2 bits from qh bits 2u.
+                    for (int k = 0; k < 32; k += L) {
+                        ByteVector low = ByteVector.fromArray(B, raw, ql + k).and((byte) 0x0F);
+                        ByteVector high = ByteVector.fromArray(B, raw, qh + k).and((byte) 0x03).lanewise(VectorOperators.LSHL, 4);
+                        weights(low, high, d * scale(raw, b, e + k)).intoArray(dst, y + k);
+                    }
+                    for (int k = 0; k < 32; k += L) {
+                        ByteVector low = ByteVector.fromArray(B, raw, ql + 32 + k).and((byte) 0x0F);
+                        ByteVector high = ByteVector.fromArray(B, raw, qh + k).and((byte) 0x0C).lanewise(VectorOperators.LSHL, 2);
+                        weights(low, high, d * scale(raw, b, e + 32 + k)).intoArray(dst, y + 32 + k);
+                    }
+                    for (int k = 0; k < 32; k += L) {
+                        ByteVector low = ByteVector.fromArray(B, raw, ql + k).lanewise(VectorOperators.LSHR, 4);
+                        ByteVector high = ByteVector.fromArray(B, raw, qh + k).and((byte) 0x30);
+                        weights(low, high, d * scale(raw, b, e + 64 + k)).intoArray(dst, y + 64 + k);
+                    }
+                    for (int k = 0; k < 32; k += L) {
+                        ByteVector low = ByteVector.fromArray(B, raw, ql + 32 + k).lanewise(VectorOperators.LSHR, 4);
+                        ByteVector high = ByteVector.fromArray(B, raw, qh + k).lanewise(VectorOperators.LSHR, 2).and((byte) 0x30);
+                        weights(low, high, d * scale(raw, b, e + 96 + k)).intoArray(dst, y + 96 + k);
+                    }
                 }
             }
         }
     }
 
-    @Override
-    void dot4(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        MemorySegment seg = data;
-        long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < cols; c += 256, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            float d0 = f16(seg, b0 + 208), d1 = f16(seg, b1 + 208), d2 = f16(seg, b2 + 208), d3 = f16(seg, b3 + 208);
-            for (int e = 0; e < 256; e += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + c + e);
-                a0 = quants(seg, b0, e).mul(d0 * scale(seg, b0, e)).fma(xv, a0);
-                a1 = quants(seg, b1, e).mul(d1 * scale(seg, b1, e)).fma(xv, a1);
-                a2 = quants(seg, b2, e).mul(d2 * scale(seg, b2, e)).fma(xv, a2);
-                a3 = quants(seg, b3, e).mul(d3 * scale(seg, b3, e)).fma(xv, a3);
-            }
-        }
-        out[oo] = foldHalves(a0);
-        out[oo + 1] = foldHalves(a1);
-        out[oo + 2] = foldHalves(a2);
-        out[oo + 3] = foldHalves(a3);
-    }
-
     /** The int8 scale of element e (all L elements of a vector share it: L divides 16). */
-    private static int scale(MemorySegment seg, long b, int e) {
-        return seg.get(ValueLayout.JAVA_BYTE, b + 192 + e / 16);
+    private static int scale(byte[] raw, int b, int e) {
+        return raw[b + 192 + e / 16];
     }
 
-    /** The signed 6-bit quants (q − 32) of elements e..e+L of the super-block at {@code b}, as floats. */
-    private static FloatVector quants(MemorySegment seg, long b, int e) {
-        int h = e >> 7, u = (e >> 5) & 3, l = e & 31;
-        ByteVector ql = ByteVector.fromMemorySegment(B, seg, b + 64 * h + l + 32 * (u & 1), ByteOrder.LITTLE_ENDIAN);
-        ByteVector low = u < 2 ? ql.and((byte) 0xF) : ql.lanewise(VectorOperators.LSHR, 4);
-        ByteVector qh = ByteVector.fromMemorySegment(B, seg, b + 128 + 32 * h + l, ByteOrder.LITTLE_ENDIAN);
-        ByteVector high = qh.lanewise(VectorOperators.LSHR, 2 * u).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
-        return (FloatVector) low.or(high).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+    /** (q − 32)·s for the 6-bit quants q = low | high. */
+    private static FloatVector weights(ByteVector low, ByteVector high, float s) {
+        return ((FloatVector) low.or(high).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0)).mul(s);
     }
 }

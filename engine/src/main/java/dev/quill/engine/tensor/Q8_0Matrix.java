@@ -5,9 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 
-import static dev.quill.engine.tensor.Quantization.f16;
 
 /** Q8_0: blocks of 32 elements, f16 scale d then 32 signed bytes; x = q·d (exact in f32). */
 final class Q8_0Matrix extends TiledMatrix {
@@ -19,42 +17,45 @@ final class Q8_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dequantizeRows(int r, int count, float[] dst, int off) {
-        MemorySegment seg = data;
+    void dequantizeRows(int r, int count, float[] dst, int off, Scratch scratch) {
+        byte[] raw = copyRows(r, count, scratch);
         for (int i = 0; i < count; i++) {
-            long b = (r + i) * rowBytes;
+            int b = i * rowBytes;
             int o = off + i * cols;
             for (int c = 0; c < cols; c += 32, b += BLOCK_BYTES) {
-                float d = f16(seg, b);
-                for (int k = 0; k < 32; k += L) weights(seg, b + 2 + k, d).intoArray(dst, o + c + k);
+                float d = f16(raw, b);
+                for (int k = 0; k < 32; k += L) weights(raw, b + 2 + k, d).intoArray(dst, o + c + k);
             }
         }
     }
 
     @Override
-    void dot4(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        MemorySegment seg = data;
-        long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            float d0 = f16(seg, b0), d1 = f16(seg, b1), d2 = f16(seg, b2), d3 = f16(seg, b3);
+    int fusedRows() {
+        return 2;
+    }
+
+    @Override
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int c = 0, b0 = ro, b1 = ro + rowBytes; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = f16(raw, b0), d1 = f16(raw, b1);
             for (int k = 0; k < 32; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
-                a0 = weights(seg, b0 + 2 + k, d0).fma(xv, a0);
-                a1 = weights(seg, b1 + 2 + k, d1).fma(xv, a1);
-                a2 = weights(seg, b2 + 2 + k, d2).fma(xv, a2);
-                a3 = weights(seg, b3 + 2 + k, d3).fma(xv, a3);
+                a0 = weights(raw, b0 + 2 + k, d0).fma(xv, a0);
+                a1 = weights(raw, b1 + 2 + k, d1).fma(xv, a1);
             }
         }
-        out[oo] = foldHalves(a0);
-        out[oo + 1] = foldHalves(a1);
-        out[oo + 2] = foldHalves(a2);
-        out[oo + 3] = foldHalves(a3);
+        float[] acc = s.acc;
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
+        out[oo] = acc[0];
+        out[oo + 1] = acc[1];
     }
 
     /** L dequantized weights from the quants at {@code q}. */
-    private static FloatVector weights(MemorySegment seg, long q, float d) {
-        ByteVector bytes = ByteVector.fromMemorySegment(B, seg, q, ByteOrder.LITTLE_ENDIAN);
+    private static FloatVector weights(byte[] raw, int q, float d) {
+        ByteVector bytes = ByteVector.fromArray(B, raw, q);
         return ((FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0)).mul(d);
     }
 }

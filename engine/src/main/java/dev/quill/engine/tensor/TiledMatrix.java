@@ -2,26 +2,32 @@ package dev.quill.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
  * The computation shared by every weight type. Each output is defined by one <em>canonical</em> sequence of
  * operations, which every code path below reproduces exactly, so results are batch invariant:
  * <pre>
- *   acc = 0 (L lanes);  for c = 0, L, 2L, … &lt; cols − cols % L:  acc = fma(w[r][c..c+L), x[t][c..c+L), acc)
+ *   acc = 0 (L acc);  for c = 0, L, 2L, … &lt; cols − cols % L:  acc = fma(w[r][c..c+L), x[t][c..c+L), acc)
  *   s = foldHalves(acc);  for the remaining columns c:  s = fma(w[r][c], x[t][c], s)
  * </pre>
  * where {@code w} is the exact dequantized weight (bit-identical to {@link Quantization#dequantize}) and
  * {@code foldHalves} adds lane i + L/2^k into lane i for k = 1, 2, … (a fixed order; never {@code reduceLanes}, whose
  * order may differ between the interpreter and compiled code).
  *
- * <p>Two paths implement it: small batches (decode) call {@link #dot4}, which subclasses override with fused
- * dequantize-and-FMA kernels reading the mapped weights directly; larger batches dequantize {@link #ROW_TILE} rows
- * into a per-thread f32 panel once and run a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing
- * each dequantized weight for every token.
+ * <p>Two paths implement it. Small batches (decode) of types with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K)
+ * dequantize in registers straight into the FMAs. Everything else dequantizes {@link #ROW_TILE} rows into a
+ * per-thread f32 panel once and runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each
+ * dequantized weight for every token of the chunk. The weights are never copied to the heap as a whole: kernels read
+ * a per-thread copy of the few rows they work on (see {@link #copyRows}).
  */
 abstract class TiledMatrix implements WeightMatrix {
 
@@ -37,6 +43,8 @@ abstract class TiledMatrix implements WeightMatrix {
     static final int TOKEN_TILE = 4;
     /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
     static final int FUSED_MAX_TOKENS = 3;
+    /** Raw bytes copied at once by the fused path: about half of L1. */
+    static final int GROUP_BYTES = 16 * 1024;
     /** Tokens processed per pass over a row panel, so their activations stay in cache. */
     static final int TOKEN_CHUNK = 64;
 
@@ -44,7 +52,8 @@ abstract class TiledMatrix implements WeightMatrix {
     final MemorySegment data;
     final int rows;
     final int cols;
-    final long rowBytes;
+    /** Bytes per row (ggml rows are whole blocks). */
+    final int rowBytes;
     /** Columns covered by whole vectors; the rest (only for element types) is the scalar tail. */
     final int colsV;
 
@@ -53,21 +62,56 @@ abstract class TiledMatrix implements WeightMatrix {
         this.data = data;
         this.rows = rows;
         this.cols = cols;
-        this.rowBytes = type.bytesFor(cols);
+        this.rowBytes = Math.toIntExact(type.bytesFor(cols));
         this.colsV = cols - cols % L;
     }
 
     /** Writes rows {@code [r, r + count)}, dequantized exactly, to {@code dst[off + i * cols ..]}. */
-    abstract void dequantizeRows(int r, int count, float[] dst, int off);
+    abstract void dequantizeRows(int r, int count, float[] dst, int off, Scratch s);
 
     /**
-     * Canonical dot products of rows {@code r .. r+3} with one token {@code x[xo .. xo + cols)}, written to
-     * {@code out[oo .. oo + 4)}. The default dequantizes a panel; subclasses fuse dequantization into the FMA loop.
+     * Canonical dot products of {@link #fusedRows()} consecutive rows, whose raw bytes start at {@code raw[ro]}, with
+     * one token {@code x[xo .. xo + cols)}, written to {@code out[oo ..]}: dequantization fused into the FMA loop.
      */
-    void dot4(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        float[] panel = s.panel(ROW_TILE * cols);
-        dequantizeRows(r, ROW_TILE, panel, 0);
-        kernel4x1(panel, x, xo, out, oo, 1);
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+        throw new UnsupportedOperationException(type + " has no fused kernel");
+    }
+
+    /**
+     * Rows per {@link #dotRows} call, or 0 if the type has no fused kernel (small batches then use the panels too).
+     * Each row is an independent FMA chain; two already hide the FMA latency, and more can make the method too big
+     * for C2 to inline the Vector API calls (NodeCountInliningCutoff), which is catastrophic.
+     */
+    int fusedRows() {
+        return 0;
+    }
+
+    /**
+     * Copies the raw bytes of rows {@code [r, r + count)} to the thread's scratch array: kernels read arrays, whose
+     * accesses compile to far fewer C2 nodes than segment accesses (segment-based kernels exceeded C2's inlining node
+     * budget and ran 10–50× slower).
+     */
+    final byte[] copyRows(int r, int count, Scratch s) {
+        byte[] q = s.bytes(count * rowBytes);
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) r * rowBytes, q, 0, count * rowBytes);
+        return q;
+    }
+
+    /** 6-bit scale of sub-block {@code j} (0..7) from the 12 packed K-quant scale bytes at {@code q[p]}. */
+    static int kScale(byte[] q, int p, int j) {
+        return j < 4 ? q[p + j] & 63 : (q[p + j + 4] & 0xF) | (q[p + j - 4] & 0xC0) >> 2;
+    }
+
+    /** 6-bit min of sub-block {@code j} (0..7) from the 12 packed K-quant scale bytes at {@code q[p]}. */
+    static int kMin(byte[] q, int p, int j) {
+        return j < 4 ? q[p + j + 4] & 63 : (q[p + j + 4] & 0xF0) >> 4 | (q[p + j] & 0xC0) >> 2;
+    }
+
+    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** The f16 value stored little-endian at {@code q[i]}. */
+    static float f16(byte[] q, int i) {
+        return Float.float16ToFloat((short) SHORT_LE.get(q, i));
     }
 
     @Override
@@ -93,19 +137,28 @@ abstract class TiledMatrix implements WeightMatrix {
             throw new IllegalArgumentException("dequantizeRow: [" + offset + ", " + ((long) offset + cols)
                     + ") is outside an array of length " + dst.length);
         }
-        dequantizeRows(r, 1, dst, offset);
+        dequantizeRows(r, 1, dst, offset, Scratch.get());
     }
 
     @Override
     public final void matmul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         checkMatmul(x, n, out, outStride, r0, r1);
         Scratch s = Scratch.get();
-        if (n <= FUSED_MAX_TOKENS) {
+        int step = fusedRows();
+        if (step > 0 && n <= FUSED_MAX_TOKENS) {
+            // Copy groups of rows (one bulk copy has a fixed cost) and run every token over each group while it is
+            // in L1.
+            int group = Math.max(1, GROUP_BYTES / (step * rowBytes)) * step;
             int r = r0;
-            for (; r + ROW_TILE <= r1; r += ROW_TILE) {
+            while (r + step <= r1) {
+                int count = Math.min(group, (r1 - r) / step * step);
+                byte[] raw = copyRows(r, count, s);
                 for (int t = 0; t < n; t++) {
-                    dot4(r, x, t * cols, out, t * outStride + r, s);
+                    for (int i = 0; i < count; i += step) {
+                        dotRows(raw, i * rowBytes, x, t * cols, out, t * outStride + r + i, s);
+                    }
                 }
+                r += count;
             }
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else {
@@ -120,23 +173,23 @@ abstract class TiledMatrix implements WeightMatrix {
         float[] panel = s.panel(ROW_TILE * cols);
         for (int r = r0; r < r1; r += ROW_TILE) {
             int count = Math.min(ROW_TILE, r1 - r);
-            dequantizeRows(r, count, panel, 0);
+            dequantizeRows(r, count, panel, 0, s);
             if (count == ROW_TILE) {
                 int t = t0;
                 for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
-                    kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride);
+                    kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride, s.acc);
                 }
                 for (; t < t1; t++) {
-                    kernel4x1(panel, x, t * cols, out, t * outStride + r, 1);
+                    kernel4x1(panel, x, t * cols, out, t * outStride + r, s.acc);
                 }
             } else {
                 for (int i = 0; i < count; i++) {
                     int t = t0;
                     for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
-                        kernel1x4(panel, i * cols, x, t * cols, out, t * outStride + r + i, outStride);
+                        kernel1x4(panel, i * cols, x, t * cols, out, t * outStride + r + i, outStride, s.acc);
                     }
                     for (; t < t1; t++) {
-                        kernel1x1(panel, i * cols, x, t * cols, out, t * outStride + r + i);
+                        kernel1x1(panel, i * cols, x, t * cols, out, t * outStride + r + i, s.acc);
                     }
                 }
             }
@@ -144,7 +197,7 @@ abstract class TiledMatrix implements WeightMatrix {
     }
 
     /** 4 panel rows × 4 tokens (token j at {@code xo + j·cols}); out(i, j) at {@code oo + i + j·outStride}. */
-    private void kernel4x4(float[] w, float[] x, int xo, float[] out, int oo, int outStride) {
+    private void kernel4x4(float[] w, float[] x, int xo, float[] out, int oo, int outStride, float[] acc) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -177,26 +230,98 @@ abstract class TiledMatrix implements WeightMatrix {
             a33 = w3.fma(x3, a33);
         }
         int s1 = outStride, s2 = 2 * outStride, s3 = 3 * outStride;
-        out[oo] = finish(a00, w, 0, x, xo);
-        out[oo + s1] = finish(a01, w, 0, x, xo + c1);
-        out[oo + s2] = finish(a02, w, 0, x, xo + c2);
-        out[oo + s3] = finish(a03, w, 0, x, xo + c3);
-        out[oo + 1] = finish(a10, w, c1, x, xo);
-        out[oo + 1 + s1] = finish(a11, w, c1, x, xo + c1);
-        out[oo + 1 + s2] = finish(a12, w, c1, x, xo + c2);
-        out[oo + 1 + s3] = finish(a13, w, c1, x, xo + c3);
-        out[oo + 2] = finish(a20, w, c2, x, xo);
-        out[oo + 2 + s1] = finish(a21, w, c2, x, xo + c1);
-        out[oo + 2 + s2] = finish(a22, w, c2, x, xo + c2);
-        out[oo + 2 + s3] = finish(a23, w, c2, x, xo + c3);
-        out[oo + 3] = finish(a30, w, c3, x, xo);
-        out[oo + 3 + s1] = finish(a31, w, c3, x, xo + c1);
-        out[oo + 3 + s2] = finish(a32, w, c3, x, xo + c2);
-        out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3);
+        if (colsV == cols) {
+            a00.intoArray(acc, 0);
+            a10.intoArray(acc, 16);
+            a20.intoArray(acc, 32);
+            a30.intoArray(acc, 48);
+            a01.intoArray(acc, 64);
+            a11.intoArray(acc, 80);
+            a21.intoArray(acc, 96);
+            a31.intoArray(acc, 112);
+            a02.intoArray(acc, 128);
+            a12.intoArray(acc, 144);
+            a22.intoArray(acc, 160);
+            a32.intoArray(acc, 176);
+            a03.intoArray(acc, 192);
+            a13.intoArray(acc, 208);
+            a23.intoArray(acc, 224);
+            a33.intoArray(acc, 240);
+            for (int j = 0, o = oo; j < 4; j++, o += outStride) {
+                fold4(acc, 64 * j);
+                out[o] = acc[64 * j];
+                out[o + 1] = acc[64 * j + 1];
+                out[o + 2] = acc[64 * j + 2];
+                out[o + 3] = acc[64 * j + 3];
+            }
+            return;
+        }
+        out[oo] = finish(a00, w, 0, x, xo, acc);
+        out[oo + s1] = finish(a01, w, 0, x, xo + c1, acc);
+        out[oo + s2] = finish(a02, w, 0, x, xo + c2, acc);
+        out[oo + s3] = finish(a03, w, 0, x, xo + c3, acc);
+        out[oo + 1] = finish(a10, w, c1, x, xo, acc);
+        out[oo + 1 + s1] = finish(a11, w, c1, x, xo + c1, acc);
+        out[oo + 1 + s2] = finish(a12, w, c1, x, xo + c2, acc);
+        out[oo + 1 + s3] = finish(a13, w, c1, x, xo + c3, acc);
+        out[oo + 2] = finish(a20, w, c2, x, xo, acc);
+        out[oo + 2 + s1] = finish(a21, w, c2, x, xo + c1, acc);
+        out[oo + 2 + s2] = finish(a22, w, c2, x, xo + c2, acc);
+        out[oo + 2 + s3] = finish(a23, w, c2, x, xo + c3, acc);
+        out[oo + 3] = finish(a30, w, c3, x, xo, acc);
+        out[oo + 3 + s1] = finish(a31, w, c3, x, xo + c1, acc);
+        out[oo + 3 + s2] = finish(a32, w, c3, x, xo + c2, acc);
+        out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3, acc);
     }
 
-    /** 4 panel rows × 1 token; out(i) at {@code oo + i·rowStep}. */
-    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, int rowStep) {
+    // Two-vector permutations folding four 16-lane accumulators at once (indices ≥ 16 select from the second vector).
+    private static final VectorShuffle<Float> LOW_HALVES = shuffle(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    private static final VectorShuffle<Float> HIGH_HALVES = shuffle(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    private static final VectorShuffle<Float> LOW_QUARTERS = shuffle(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    private static final VectorShuffle<Float> HIGH_QUARTERS = shuffle(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    private static final VectorShuffle<Float> EVEN_PAIRS = shuffle(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13);
+    private static final VectorShuffle<Float> ODD_PAIRS = shuffle(2, 3, 6, 7, 10, 11, 14, 15, 2, 3, 6, 7, 10, 11, 14, 15);
+    private static final VectorShuffle<Float> EVEN = shuffle(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+    private static final VectorShuffle<Float> ODD = shuffle(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
+
+    private static VectorShuffle<Float> shuffle(int... indexes) {
+        return L == 16 ? VectorShuffle.fromValues(F, indexes) : VectorShuffle.iota(F, 0, 1, true);
+    }
+
+    /**
+     * Replaces the four accumulators stored 16 floats apart at {@code acc[i ..]} by their canonical sums in
+     * {@code acc[i .. i + 4)}: exactly the additions of {@link #foldHalves} for each (lane j + lane j+8, then +4, +2,
+     * +1), done four sums per vector add when L = 16. Accumulators go through an array because vectors passed to a
+     * method C2 does not inline are boxed, and the kernels are too big for C2 to inline this.
+     */
+    static void fold4(float[] acc, int i) {
+        if (L != 16) {
+            float s0 = foldScalar(acc, i), s1 = foldScalar(acc, i + 16), s2 = foldScalar(acc, i + 32);
+            float s3 = foldScalar(acc, i + 48);
+            acc[i] = s0;
+            acc[i + 1] = s1;
+            acc[i + 2] = s2;
+            acc[i + 3] = s3;
+            return;
+        }
+        FloatVector a = FloatVector.fromArray(F, acc, i), b = FloatVector.fromArray(F, acc, i + 16);
+        FloatVector c = FloatVector.fromArray(F, acc, i + 32), d = FloatVector.fromArray(F, acc, i + 48);
+        FloatVector ab = a.rearrange(LOW_HALVES, b).add(a.rearrange(HIGH_HALVES, b)); // a: lanes 0-7, b: 8-15
+        FloatVector cd = c.rearrange(LOW_HALVES, d).add(c.rearrange(HIGH_HALVES, d));
+        FloatVector q = ab.rearrange(LOW_QUARTERS, cd).add(ab.rearrange(HIGH_QUARTERS, cd)); // 4 lanes each
+        FloatVector p = q.rearrange(EVEN_PAIRS).add(q.rearrange(ODD_PAIRS)); // 2 lanes each
+        p.rearrange(EVEN).add(p.rearrange(ODD)).intoArray(acc, i); // lanes 0-3: a, b, c, d
+    }
+
+    private static float foldScalar(float[] v, int i) {
+        for (int h = L / 2; h > 0; h /= 2) {
+            for (int j = 0; j < h; j++) v[i + j] += v[i + j + h];
+        }
+        return v[i];
+    }
+
+    /** 4 panel rows × 1 token; out(i) at {@code oo + i}. */
+    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, float[] acc) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < colsV; c += L) {
@@ -206,14 +331,23 @@ abstract class TiledMatrix implements WeightMatrix {
             a2 = FloatVector.fromArray(F, w, c2 + c).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, c3 + c).fma(xv, a3);
         }
-        out[oo] = finish(a0, w, 0, x, xo);
-        out[oo + rowStep] = finish(a1, w, c1, x, xo);
-        out[oo + 2 * rowStep] = finish(a2, w, c2, x, xo);
-        out[oo + 3 * rowStep] = finish(a3, w, c3, x, xo);
+        if (colsV == cols) {
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, 16);
+            a2.intoArray(acc, 32);
+            a3.intoArray(acc, 48);
+            fold4(acc, 0);
+            System.arraycopy(acc, 0, out, oo, 4);
+            return;
+        }
+        out[oo] = finish(a0, w, 0, x, xo, acc);
+        out[oo + 1] = finish(a1, w, c1, x, xo, acc);
+        out[oo + 2] = finish(a2, w, c2, x, xo, acc);
+        out[oo + 3] = finish(a3, w, c3, x, xo, acc);
     }
 
     /** 1 panel row (at {@code wo}) × 4 tokens; out(j) at {@code oo + j·outStride}. */
-    private void kernel1x4(float[] w, int wo, float[] x, int xo, float[] out, int oo, int outStride) {
+    private void kernel1x4(float[] w, int wo, float[] x, int xo, float[] out, int oo, int outStride, float[] acc) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < colsV; c += L) {
@@ -223,30 +357,32 @@ abstract class TiledMatrix implements WeightMatrix {
             a2 = wv.fma(FloatVector.fromArray(F, x, xo + c2 + c), a2);
             a3 = wv.fma(FloatVector.fromArray(F, x, xo + c3 + c), a3);
         }
-        out[oo] = finish(a0, w, wo, x, xo);
-        out[oo + outStride] = finish(a1, w, wo, x, xo + c1);
-        out[oo + 2 * outStride] = finish(a2, w, wo, x, xo + c2);
-        out[oo + 3 * outStride] = finish(a3, w, wo, x, xo + c3);
+        out[oo] = finish(a0, w, wo, x, xo, acc);
+        out[oo + outStride] = finish(a1, w, wo, x, xo + c1, acc);
+        out[oo + 2 * outStride] = finish(a2, w, wo, x, xo + c2, acc);
+        out[oo + 3 * outStride] = finish(a3, w, wo, x, xo + c3, acc);
     }
 
-    private void kernel1x1(float[] w, int wo, float[] x, int xo, float[] out, int oo) {
+    private void kernel1x1(float[] w, int wo, float[] x, int xo, float[] out, int oo, float[] acc) {
         FloatVector a = FloatVector.zero(F);
         for (int c = 0; c < colsV; c += L) {
             a = FloatVector.fromArray(F, w, wo + c).fma(FloatVector.fromArray(F, x, xo + c), a);
         }
-        out[oo] = finish(a, w, wo, x, xo);
+        out[oo] = finish(a, w, wo, x, xo, acc);
     }
 
     /** Folds the accumulator and adds the scalar tail columns (element types only), in canonical order. */
-    final float finish(FloatVector acc, float[] w, int wo, float[] x, int xo) {
-        float s = foldHalves(acc);
+    final float finish(FloatVector sum, float[] w, int wo, float[] x, int xo, float[] acc) {
+        float s = foldHalves(sum, acc);
         for (int c = colsV; c < cols; c++) {
             s = Math.fma(w[wo + c], x[xo + c], s);
         }
         return s;
     }
 
-    static float foldHalves(FloatVector acc) {
+    /** Sum of the lanes of {@code sum} in the canonical fold-halves order, using {@code acc} as scratch. */
+    static float foldHalves(FloatVector sum, float[] acc) {
+        sum.intoArray(acc, 0);
         return VectorOps.foldHalves(acc);
     }
 
@@ -271,7 +407,11 @@ abstract class TiledMatrix implements WeightMatrix {
     /** Per-thread buffers, so hot loops never allocate. */
     static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        /** Accumulator spill space: 16 vectors 16 floats apart (a 4×4 tile). */
+        final float[] acc = new float[16 * 16];
         private float[] panel = new float[0];
+        private byte[] bytes = new byte[0];
+        private short[] shorts = new short[0];
 
         static Scratch get() {
             return LOCAL.get();
@@ -280,6 +420,16 @@ abstract class TiledMatrix implements WeightMatrix {
         float[] panel(int size) {
             if (panel.length < size) panel = new float[size];
             return panel;
+        }
+
+        short[] shorts(int size) {
+            if (shorts.length < size) shorts = new short[size];
+            return shorts;
+        }
+
+        byte[] bytes(int size) {
+            if (bytes.length < size) bytes = new byte[size];
+            return bytes;
         }
     }
 }

@@ -99,6 +99,14 @@ public final class VectorOps {
         }
     }
 
+    /** Sum of the L values in the fixed fold-halves order: v[i] += v[i + L/2], then v[i + L/4], …; clobbers v. */
+    static float foldHalves(float[] v) {
+        for (int h = L / 2; h > 0; h /= 2) {
+            for (int i = 0; i < h; i++) v[i] += v[i + h];
+        }
+        return v[0];
+    }
+
     /** Sum of the lanes in the fixed fold-halves order: lane i += lane i + L/2, then i + L/4, … */
     static float foldHalves(FloatVector v) {
         if (L >= 16) v = v.add(v.rearrange(FOLD8));

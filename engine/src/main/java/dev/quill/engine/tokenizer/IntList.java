@@ -22,10 +22,6 @@ final class IntList {
         size += values.length;
     }
 
-    int size() {
-        return size;
-    }
-
     int[] toArray() {
         return Arrays.copyOf(data, size);
     }

@@ -2,6 +2,7 @@ package dev.quill.engine.tokenizer;
 
 import dev.quill.engine.gguf.GgufException;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * BPE merge rules ({@code tokenizer.ggml.merges}, "left right" per line, earlier = higher priority) keyed by the
@@ -22,19 +23,24 @@ final class MergeTable {
         mergedIds = new int[merges.length];
         mask = capacity - 1;
         Arrays.fill(keys, EMPTY);
-        for (int rank = 0; rank < merges.length; rank++) {
+        // Resolving the rules' pieces to ids is most of the work of loading a large vocabulary, and independent per
+        // rule, so it runs in parallel; filling the table stays sequential so a repeated rule keeps its first rank.
+        int[] lefts = new int[merges.length];
+        int[] rights = new int[merges.length];
+        IntStream.range(0, merges.length).parallel().forEach(rank -> {
             String merge = merges[rank];
             int space = merge.indexOf(' ', 1);
             if (space < 0) {
                 throw new GgufException("tokenizer.ggml.merges[" + rank + "] = '" + merge + "' is not 'left right'");
             }
-            int left = vocab.id(merge, 0, space);
-            int right = vocab.id(merge, space + 1, merge.length());
-            int merged = vocab.idSkipping(merge, 0, space, merge.length());
+            lefts[rank] = vocab.id(merge, 0, space);
+            rights[rank] = vocab.id(merge, space + 1, merge.length());
+            mergedIds[rank] = vocab.idSkipping(merge, 0, space, merge.length());
+        });
+        for (int rank = 0; rank < merges.length; rank++) {
             // Symbols are always tokens here, so a rule whose sides or result are not tokens can never apply.
-            mergedIds[rank] = merged;
-            if (left < 0 || right < 0 || merged < 0) continue;
-            put(key(left, right), rank);
+            if (lefts[rank] < 0 || rights[rank] < 0 || mergedIds[rank] < 0) continue;
+            put(key(lefts[rank], rights[rank]), rank);
         }
     }
 

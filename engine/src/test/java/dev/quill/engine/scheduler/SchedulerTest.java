@@ -265,6 +265,9 @@ class SchedulerTest {
         assertThat(s.contextLength()).isEqualTo(160);
         assertThat(scheduler(withBlocks(10).withContextLength(100)).contextLength()).isEqualTo(100);
         assertThat(s.stats().kvBlocksTotal()).isEqualTo(10);
+        Scheduler roomy = scheduler(withBlocks(1000).withMaxSequences(2).withContextLength(200));
+        assertThat(roomy.stats().kvBlocksTotal()).as("two sequences of 200 tokens never need more than 2 x 13 blocks").isEqualTo(26);
+        assertThat(roomy.contextLength()).isEqualTo(200);
         assertThatThrownBy(() -> scheduler(withBlocks(64).withKvCacheBytes(100)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cannot hold one block");
@@ -306,6 +309,19 @@ class SchedulerTest {
             assertThat(got.logprob()).as("position %d", p).isEqualTo(expected.chosen().logprob());
             assertThat(got.topLogprobs()).isEqualTo(expected.top());
         }
+    }
+
+    @Test
+    void promptsNeedingLogprobsAreComputedInSmallChunks() {
+        model.recordHistory = true;
+        Scheduler s = scheduler(withBlocks(64));
+        Recorder r = submit(s, new GenerationRequest(prompt(19, 300), SamplingParams.GREEDY, 1, -1, true, Set.of(), false));
+        runUntilIdle(s);
+
+        assertThat(model.history).extracting(chunks -> chunks.getFirst().tokens().length)
+                .containsExactly(Scheduler.MAX_PROMPT_LOGIT_ROWS, Scheduler.MAX_PROMPT_LOGIT_ROWS, 300 - 2 * Scheduler.MAX_PROMPT_LOGIT_ROWS);
+        assertThat(r.promptLogprobs).hasSize(300);
+        assertThat(r.promptLogprobs.subList(1, 300)).doesNotContainNull();
     }
 
     // ---- prefix cache ----------------------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+package dev.quill.cli;
+
+import dev.quill.engine.gguf.GgufFile;
+import dev.quill.engine.gguf.GgufReader;
+import dev.quill.engine.gguf.TensorInfo;
+import dev.quill.engine.model.KvCache;
+import dev.quill.engine.model.LanguageModel;
+import dev.quill.engine.model.Models;
+import dev.quill.engine.model.SequenceChunk;
+import dev.quill.engine.tensor.ThreadPool;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.function.IntToDoubleFunction;
+import java.util.stream.IntStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quill bench}: prompt processing and generation speed of the forward pass alone, the way llama-bench
+ * measures them. {@code ppN} computes an N-token prompt in one pass into an empty cache; {@code tgN} decodes N tokens
+ * one pass each, starting from an empty cache. Tokens are random ids; the model's output is not used.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prompt processing (ppN) and generation (tgN) speed in tokens/s, like llama-bench.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file")
+    Path model;
+
+    @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", description = "prompt tokens, 0 to skip (default: ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "generated tokens, 0 to skip (default: ${DEFAULT-VALUE})")
+    int genTokens;
+
+    @Option(names = {"-t", "--threads"}, description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "measured runs of each test (default: ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = "--kv-f32", description = "keep the KV cache in F32 instead of F16")
+    boolean kvF32;
+
+    private static final int BLOCK_SIZE = 16;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (promptTokens < 0 || genTokens < 0 || repetitions < 1 || (threads != null && threads < 1)) {
+            err.println("bench: -p and -n must be 0 or more, --repetitions and --threads at least 1");
+            return 2;
+        }
+        int pool = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        try (ThreadPool workers = new ThreadPool(pool); GgufFile file = GgufReader.open(model)) {
+            LanguageModel lm = Models.load(file, workers);
+            try {
+                int positions = Math.max(Math.max(promptTokens, genTokens), 1);
+                int blocks = (positions + BLOCK_SIZE - 1) / BLOCK_SIZE;
+                KvCache cache = lm.createKvCache(blocks, BLOCK_SIZE, !kvF32);
+                Runner runner = new Runner(lm, cache, IntStream.range(0, blocks).toArray());
+
+                String name = file.metadata().findString("general.name").orElse(model.getFileName().toString());
+                long params = file.tensors().values().stream().mapToLong(TensorInfo::elementCount).sum();
+                out.println("| model                          |       size |     params | threads |  test |              t/s |");
+                out.println("| ------------------------------ | ---------: | ---------: | ------: | ----: | ---------------: |");
+                String prefix = String.format(Locale.ROOT, "| %-30s | %10s | %10s | %7d |", name,
+                        size(Files.size(model)), count(params), pool);
+                if (promptTokens > 0) {
+                    out.println(prefix + measure(err, "pp" + promptTokens, promptTokens, runner::prompt, runner::prompt));
+                    out.flush();
+                }
+                if (genTokens > 0) {
+                    int warmUp = Math.min(genTokens, 32);
+                    out.println(prefix + measure(err, "tg" + genTokens, genTokens, runner::generate, n -> runner.generate(warmUp)));
+                    out.flush();
+                }
+            } finally {
+                lm.close();
+            }
+            return 0;
+        } catch (Exception e) {
+            err.println("bench: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** One warm-up, then {@code repetitions} timed runs; the table cells "test | mean ± sd |". */
+    private String measure(PrintWriter err, String test, int tokens, IntToDoubleFunction run, IntToDoubleFunction warmUp) {
+        err.printf(Locale.ROOT, "%s: warm-up%n", test);
+        warmUp.applyAsDouble(tokens);
+        double[] rates = new double[repetitions];
+        for (int i = 0; i < repetitions; i++) {
+            rates[i] = tokens / run.applyAsDouble(tokens);
+            err.printf(Locale.ROOT, "%s: run %d/%d: %.2f tokens/s%n", test, i + 1, repetitions, rates[i]);
+        }
+        double mean = 0;
+        for (double r : rates) mean += r / repetitions;
+        double squares = 0;
+        for (double r : rates) squares += (r - mean) * (r - mean);
+        double sd = repetitions > 1 ? Math.sqrt(squares / (repetitions - 1)) : 0;
+        return String.format(Locale.ROOT, " %5s | %8.2f ± %5.2f |", test, mean, sd);
+    }
+
+    private static String size(long bytes) {
+        return bytes >= 1L << 30
+                ? String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30))
+                : String.format(Locale.ROOT, "%.2f MiB", bytes / (double) (1L << 20));
+    }
+
+    private static String count(long n) {
+        return n >= 1_000_000_000L
+                ? String.format(Locale.ROOT, "%.2f B", n / 1e9)
+                : String.format(Locale.ROOT, "%.2f M", n / 1e6);
+    }
+
+    /** Runs the timed passes; each returns its duration in seconds. */
+    private record Runner(LanguageModel model, KvCache cache, int[] blockTable) {
+        private static final SplittableRandom RANDOM = new SplittableRandom(42);
+
+        /** One pass over {@code n} prompt tokens at positions 0.. (only the last token's logits). */
+        double prompt(int n) {
+            int[] tokens = RANDOM.ints(n, 0, model.vocabSize()).toArray();
+            long start = System.nanoTime();
+            model.forward(List.of(new SequenceChunk(tokens, 0, blockTable, false)), cache);
+            return (System.nanoTime() - start) / 1e9;
+        }
+
+        /** {@code n} passes of one token each at positions 0 .. n-1. */
+        double generate(int n) {
+            int[] tokens = RANDOM.ints(n, 0, model.vocabSize()).toArray();
+            long start = System.nanoTime();
+            for (int pos = 0; pos < n; pos++) {
+                model.forward(List.of(new SequenceChunk(new int[] {tokens[pos]}, pos, blockTable, false)), cache);
+            }
+            return (System.nanoTime() - start) / 1e9;
+        }
+    }
+}

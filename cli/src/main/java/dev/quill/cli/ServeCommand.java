@@ -1,0 +1,104 @@
+package dev.quill.cli;
+
+import dev.quill.server.serving.Deployment;
+import dev.quill.server.serving.Deployments;
+import dev.quill.server.serving.QuillServer;
+import dev.quill.server.serving.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code quill serve}: the OpenAI-compatible HTTP server. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve models over the OpenAI-compatible Completions and Chat Completions API.")
+public final class ServeCommand implements Callable<Integer> {
+
+    /** The built-in model, relative to the Quill folder (the launcher passes it as -Dquill.home). */
+    static final String BUILT_IN_MODEL = "models/quill-tiny.gguf";
+    static final String BUILT_IN_NAME = "quill-tiny";
+
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "a GGUF model to serve (default: the built-in model)")
+    Path model;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "the model's name in the API when serving -m FILE (default: the file name)")
+    String name;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "a YAML file naming the deployments to serve (see docs/api.md)")
+    Path config;
+
+    @Option(names = "--host", paramLabel = "HOST", description = "address to listen on (default: 127.0.0.1)")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "port to listen on (default: 8080)")
+    Integer port;
+
+    @Option(names = "--threads", paramLabel = "N", description = "engine threads per model (default: all cores)")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig serverConfig;
+        try {
+            serverConfig = serverConfig();
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            System.err.println("serve: " + e.getMessage());
+            return 2;
+        }
+        Deployments deployments;
+        try {
+            deployments = Deployments.load(serverConfig, message -> System.out.println(message));
+        } catch (RuntimeException e) {
+            System.err.println("serve: cannot load the model: " + e.getMessage());
+            return 1;
+        }
+        QuillServer server;
+        try {
+            server = QuillServer.start(serverConfig, deployments);
+        } catch (RuntimeException e) {
+            deployments.close();
+            System.err.println("serve: cannot listen on " + serverConfig.host() + ":" + serverConfig.port() + ": " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            deployments.close();
+            stopped.countDown();
+        }, "quill-shutdown"));
+        System.out.println("Quill is serving on " + server.address() + "/v1");
+        for (Deployment d : deployments.all()) {
+            System.out.println("  " + d.name() + "  (" + d.info().architecture() + ", context " + d.contextLength()
+                    + (d.config().aliases().isEmpty() ? "" : ", aliases " + String.join(", ", d.config().aliases())) + ")");
+        }
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private ServerConfig serverConfig() throws java.io.IOException {
+        if (model != null && config != null) throw new IllegalArgumentException("give either -m FILE or --config FILE, not both");
+        ServerConfig c;
+        if (config != null) {
+            if (name != null) throw new IllegalArgumentException("--name goes with -m FILE; a config file names its deployments");
+            c = ServerConfig.load(config);
+        } else {
+            Path file = model != null ? model : Path.of(System.getProperty("quill.home", ".")).resolve(BUILT_IN_MODEL);
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException(model != null ? "no model file " + file
+                        : "the built-in model " + file + " is missing; pass -m FILE (a GGUF model) or --config FILE");
+            }
+            String deploymentName = name != null ? name
+                    : model == null ? BUILT_IN_NAME : file.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+            c = ServerConfig.single(ServerConfig.DeploymentConfig.of(deploymentName, file));
+        }
+        if (host != null || port != null) c = c.withListen(host != null ? host : c.host(), port != null ? port : c.port());
+        if (threads != null) {
+            if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1");
+            c = c.withThreads(threads);
+        }
+        return c;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.quill.server.serving;
+
+import dev.quill.server.protocol.ApiException;
+import dev.quill.server.protocol.ErrorKind;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The API keys clients must present ({@code Authorization: Bearer KEY} or {@code api-key: KEY}). Keys are kept
+ * only as SHA-256 digests and compared in constant time; a key never appears in a message or a log.
+ */
+public final class ApiKeys {
+
+    public static final String ENVIRONMENT_VARIABLE = "QUILL_API_KEYS";
+
+    private final List<byte[]> digests;
+
+    private ApiKeys(List<String> keys) {
+        List<byte[]> out = new ArrayList<>();
+        for (String key : keys) {
+            if (!key.isBlank()) out.add(digest(key.strip()));
+        }
+        this.digests = List.copyOf(out);
+    }
+
+    /** The configured keys plus those in {@code QUILL_API_KEYS} (comma-separated). */
+    public static ApiKeys of(List<String> configured, String environmentValue) {
+        List<String> keys = new ArrayList<>(configured);
+        if (environmentValue != null) keys.addAll(List.of(environmentValue.split(",")));
+        return new ApiKeys(keys);
+    }
+
+    public boolean enabled() {
+        return !digests.isEmpty();
+    }
+
+    /** Throws 401 unless one of the headers carries a configured key. */
+    public void check(String authorization, String apiKeyHeader) {
+        if (!enabled()) return;
+        String presented = null;
+        if (apiKeyHeader != null && !apiKeyHeader.isBlank()) {
+            presented = apiKeyHeader.strip();
+        } else if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            presented = authorization.substring(7).strip();
+        }
+        if (presented == null) {
+            throw new ApiException(ErrorKind.UNAUTHORIZED, "missing_api_key",
+                    "No API key: send it as 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, null);
+        }
+        byte[] candidate = digest(presented);
+        boolean match = false;
+        for (byte[] known : digests) match |= MessageDigest.isEqual(known, candidate);
+        if (!match) {
+            throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The API key is not valid", null, null, null);
+        }
+    }
+
+    private static byte[] digest(String key) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+}

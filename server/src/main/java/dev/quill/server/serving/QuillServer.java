@@ -1,0 +1,277 @@
+package dev.quill.server.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quill.server.protocol.ApiException;
+import dev.quill.server.protocol.ChatCompletionRequest;
+import dev.quill.server.protocol.CompletionRequest;
+import dev.quill.server.protocol.ErrorKind;
+import dev.quill.server.protocol.ExtraParameters;
+import dev.quill.server.protocol.Json;
+import dev.quill.server.protocol.ModelCard;
+import dev.quill.server.protocol.RequestParser;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server: routes, authentication, body limits and the error envelope around the completion and chat
+ * services. Every error a client can cause is answered with the JSON envelope and its {@code x-ms-error-code}
+ * header; anything unexpected is a 500 with a generic message (details go to the log, never to the client).
+ */
+public final class QuillServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QuillServer.class);
+    private static final Pattern API_VERSION = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}(-preview)?$");
+    private static final String ERROR_WRITTEN = "quill.error-written";
+
+    private final ServerConfig config;
+    private final Deployments deployments;
+    private final ApiKeys apiKeys;
+    private final long created = System.currentTimeMillis() / 1000;
+    private final Javalin app;
+
+    private QuillServer(ServerConfig config, Deployments deployments, ApiKeys apiKeys) {
+        this.config = config;
+        this.deployments = deployments;
+        this.apiKeys = apiKeys;
+        this.app = Javalin.create(c -> {
+            c.startup.showJavalinBanner = false;
+            c.startup.showOldJavalinVersionWarning = false;
+            c.http.maxRequestSize = config.maxBodyBytes();
+            c.http.prefer405over404 = true;
+            c.http.compressionStrategy = CompressionStrategy.NONE;
+            c.concurrency.useVirtualThreads = true;
+
+            c.routes.before(this::authenticate);
+            c.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
+            c.routes.get("/ready", this::ready);
+            c.routes.get("/info", this::info);
+            c.routes.get("/v1/models", this::listModels);
+            c.routes.get("/v1/models/<id>", this::getModel);
+            c.routes.post("/v1/completions", ctx -> completions(ctx, false));
+            c.routes.post("/v1/chat/completions", ctx -> chat(ctx, false));
+            c.routes.post("/completions", ctx -> completions(ctx, true));
+            c.routes.post("/chat/completions", ctx -> chat(ctx, true));
+
+            c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
+            c.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, translate(e, ctx)));
+            c.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("unexpected failure serving {} {}", ctx.method(), ctx.path(), e);
+                error(ctx, ApiException.of(ErrorKind.INTERNAL, "The server failed to handle this request; see the server log"));
+            });
+            // Javalin answers some requests itself (unknown path, wrong method); give those the envelope as well.
+            c.routes.error(404, ctx -> {
+                if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, notFound(ctx));
+            });
+            c.routes.error(405, ctx -> {
+                if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, methodNotAllowed(ctx));
+            });
+        });
+    }
+
+    /** Starts serving; returns once the port is bound. */
+    public static QuillServer start(ServerConfig config, Deployments deployments) {
+        QuillServer server = new QuillServer(config, deployments,
+                ApiKeys.of(config.apiKeys(), System.getenv(ApiKeys.ENVIRONMENT_VARIABLE)));
+        server.app.start(config.host(), config.port());
+        return server;
+    }
+
+    /** The bound port (useful when the config asked for port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    public String address() {
+        String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return "http://" + host + ":" + port();
+    }
+
+    public Deployments deployments() {
+        return deployments;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    // ---- routes ----
+
+    private void authenticate(Context ctx) {
+        if (ctx.path().equals("/health")) return;
+        apiKeys.check(ctx.header("Authorization"), ctx.header("api-key"));
+    }
+
+    private void ready(Context ctx) {
+        json(ctx, 200, Map.of("status", "ready", "models", deployments.all().stream().map(Deployment::name).toList()));
+    }
+
+    private void info(Context ctx) {
+        Deployment d = deployments.select(ctx.header(Deployments.AZURE_DEPLOYMENT_HEADER),
+                ctx.header(Deployments.DEPLOYMENT_HEADER), null, ctx.header(Deployments.TAGS_HEADER));
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("model_name", d.name());
+        info.put("model_type", "chat-completion");
+        info.put("model_provider_name", d.config().vendor());
+        info.put("architecture", d.info().architecture());
+        info.put("context_length", d.contextLength());
+        json(ctx, 200, info);
+    }
+
+    private void listModels(Context ctx) {
+        List<ModelCard> cards = new ArrayList<>();
+        for (Deployment d : deployments.all()) cards.add(card(d));
+        json(ctx, 200, new ModelCard.ListResponse("list", cards));
+    }
+
+    private void getModel(Context ctx) {
+        String id = ctx.pathParam("id");
+        Deployment d = deployments.byModel(id).orElseThrow(() -> ApiException.notFound("model_not_found",
+                "The model '" + id + "' does not exist. Available: "
+                        + String.join(", ", deployments.all().stream().map(Deployment::name).toList())));
+        json(ctx, 200, card(d));
+    }
+
+    private ModelCard card(Deployment d) {
+        return new ModelCard(d.name(), "model", created, d.config().vendor(), d.contextLength(), d.config().aliases(),
+                d.config().tags());
+    }
+
+    private void completions(Context ctx, boolean azure) {
+        if (azure) checkApiVersion(ctx);
+        JsonNode body = readJson(ctx);
+        CompletionRequest request = RequestParser.completion(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
+        Deployment d = select(ctx, request.options().model());
+        try (Deployment.Slot slot = d.admit()) {
+            Object response = CompletionService.serve(d, request, responder(ctx));
+            if (response != null) json(ctx, 200, response);
+        } catch (SseStream.ClientGone gone) {
+            LOG.debug("client disconnected from a completions stream; generation cancelled");
+        }
+    }
+
+    private void chat(Context ctx, boolean azure) {
+        if (azure) checkApiVersion(ctx);
+        JsonNode body = readJson(ctx);
+        ChatCompletionRequest request = RequestParser.chat(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
+        Deployment d = select(ctx, request.options().model());
+        try (Deployment.Slot slot = d.admit()) {
+            Object response = ChatService.serve(d, request, responder(ctx));
+            if (response != null) json(ctx, 200, response);
+        } catch (SseStream.ClientGone gone) {
+            LOG.debug("client disconnected from a chat stream; generation cancelled");
+        }
+    }
+
+    private Deployment select(Context ctx, String model) {
+        return deployments.select(ctx.header(Deployments.AZURE_DEPLOYMENT_HEADER), ctx.header(Deployments.DEPLOYMENT_HEADER),
+                model, ctx.header(Deployments.TAGS_HEADER));
+    }
+
+    private static Responder responder(Context ctx) {
+        return new Responder() {
+            @Override
+            public void headers(Map<String, String> headers) {
+                headers.forEach(ctx::header);
+            }
+
+            @Override
+            public SseStream openStream(Map<String, String> headers) {
+                SseStream sse = new SseStream(ctx.res());
+                sse.open(headers);
+                return sse;
+            }
+        };
+    }
+
+    // ---- request reading ----
+
+    private static void checkApiVersion(Context ctx) {
+        String version = ctx.queryParam("api-version");
+        if (version == null || version.isBlank()) {
+            throw ApiException.badRequest("missing_api_version", "The query parameter 'api-version' is required on "
+                    + ctx.path() + " (format YYYY-MM-DD or YYYY-MM-DD-preview), e.g. ?api-version=2024-05-01-preview; "
+                    + "or use /v1" + ctx.path() + " without it", List.of("query", "api-version"), null);
+        }
+        if (!API_VERSION.matcher(version).matches()) {
+            throw ApiException.badRequest("invalid_api_version", "api-version must have the format YYYY-MM-DD or "
+                    + "YYYY-MM-DD-preview, got '" + version + "'", List.of("query", "api-version"), version);
+        }
+    }
+
+    private JsonNode readJson(Context ctx) {
+        String type = ctx.header("Content-Type");
+        if (type != null && !type.isBlank()) {
+            String mime = type.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+            if (!mime.equals("application/json") && !mime.endsWith("+json")) {
+                throw ApiException.badRequest("unsupported_content_type",
+                        "The request body must be JSON sent as 'Content-Type: application/json', got '" + type + "'",
+                        List.of("header", "content-type"), type);
+            }
+        }
+        return Json.parse(readBody(ctx));
+    }
+
+    private byte[] readBody(Context ctx) {
+        long limit = config.maxBodyBytes();
+        if (ctx.req().getContentLengthLong() > limit) throw tooLarge(limit);
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (body.length > limit) throw tooLarge(limit);
+            return body;
+        } catch (IOException e) {
+            throw ApiException.badRequest("invalid_body", "The request body could not be read: " + e.getMessage());
+        }
+    }
+
+    private static ApiException tooLarge(long limit) {
+        return ApiException.of(ErrorKind.CONTENT_TOO_LARGE, "The request body is larger than the limit of " + limit + " bytes");
+    }
+
+    // ---- responses ----
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.write(body));
+    }
+
+    private static void error(Context ctx, ApiException e) {
+        if (ctx.res().isCommitted()) return;
+        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
+        ctx.header("x-ms-error-code", e.code());
+        e.headers().forEach(ctx::header);
+        json(ctx, e.status(), e.toResponse());
+    }
+
+    private static ApiException translate(HttpResponseException e, Context ctx) {
+        return switch (e.getStatus()) {
+            case 404 -> notFound(ctx);
+            case 405 -> methodNotAllowed(ctx);
+            case 413 -> ApiException.of(ErrorKind.CONTENT_TOO_LARGE, "The request body is too large");
+            default -> e.getStatus() >= 500
+                    ? ApiException.of(ErrorKind.INTERNAL, "The server failed to handle this request; see the server log")
+                    : ApiException.badRequest("bad_request", e.getMessage());
+        };
+    }
+
+    private static ApiException notFound(Context ctx) {
+        return ApiException.notFound("not_found", "No route " + ctx.method() + " " + ctx.path()
+                + ". Routes: POST /v1/completions, POST /v1/chat/completions, POST /completions, POST /chat/completions, "
+                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready");
+    }
+
+    private static ApiException methodNotAllowed(Context ctx) {
+        return new ApiException(ErrorKind.METHOD_NOT_ALLOWED, null,
+                "Method " + ctx.method() + " is not allowed on " + ctx.path(), null, null, null);
+    }
+}

@@ -1,0 +1,175 @@
+package dev.quill.server.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.quill.server.protocol.ApiException;
+import dev.quill.server.protocol.JsonFields;
+import dev.quill.server.protocol.Loc;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the server serves and how: the YAML file given to {@code quill serve --config}, or one model file.
+ *
+ * <pre>
+ * host: 127.0.0.1
+ * port: 8080
+ * threads: 4                 # engine threads per model (0 = all cores)
+ * max_body_bytes: 10485760
+ * api_keys: [secret-1]       # also QUILL_API_KEYS (comma-separated); none = no authentication
+ * deployments:
+ *   - name: quill-tiny
+ *     model: models/quill-tiny.gguf   # relative to this file
+ *     aliases: [tiny]
+ *     tags: [small]
+ *     vendor: quill
+ *     context_length: 0              # 0 = the model's own
+ *     kv_cache: 512MB                # KV cache memory for all sequences of this model
+ *     max_concurrent_requests: 64    # more at once get 429
+ * </pre>
+ */
+public record ServerConfig(String host, int port, int threads, long maxBodyBytes, List<String> apiKeys,
+                           List<DeploymentConfig> deployments) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8080;
+    public static final long DEFAULT_MAX_BODY_BYTES = 10L * 1024 * 1024;
+
+    /**
+     * One named deployment of a model file.
+     *
+     * @param vendor                the vendor part of {@code vendor/model_name} model names
+     * @param contextLength         tokens of context to serve; 0 = the model's
+     * @param kvCacheBytes          KV cache memory; 0 = the engine's default
+     * @param maxConcurrentRequests requests served at once; more are refused with 429
+     */
+    public record DeploymentConfig(String name, Path model, List<String> aliases, List<String> tags, String vendor,
+                                   int contextLength, long kvCacheBytes, int maxConcurrentRequests) {
+
+        public static final String DEFAULT_VENDOR = "quill";
+        public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
+
+        public DeploymentConfig {
+            aliases = List.copyOf(aliases);
+            tags = List.copyOf(tags);
+        }
+
+        public static DeploymentConfig of(String name, Path model) {
+            return new DeploymentConfig(name, model, List.of(), List.of(), DEFAULT_VENDOR, 0, 0, DEFAULT_MAX_CONCURRENT_REQUESTS);
+        }
+    }
+
+    public ServerConfig {
+        apiKeys = List.copyOf(apiKeys);
+        deployments = List.copyOf(deployments);
+        if (deployments.isEmpty()) throw new IllegalArgumentException("at least one deployment is needed");
+        Set<String> names = new HashSet<>();
+        for (DeploymentConfig d : deployments) {
+            for (String name : concat(d.name(), d.aliases())) {
+                if (!names.add(name)) throw new IllegalArgumentException("deployment name or alias '" + name + "' is used twice");
+            }
+        }
+    }
+
+    public static ServerConfig single(DeploymentConfig deployment) {
+        return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, 0, DEFAULT_MAX_BODY_BYTES, List.of(), List.of(deployment));
+    }
+
+    public ServerConfig withListen(String host, int port) {
+        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys, deployments);
+    }
+
+    public ServerConfig withThreads(int threads) {
+        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys, deployments);
+    }
+
+    public ServerConfig withApiKeys(List<String> keys) {
+        return new ServerConfig(host, port, threads, maxBodyBytes, keys, deployments);
+    }
+
+    public ServerConfig withMaxBodyBytes(long bytes) {
+        return new ServerConfig(host, port, threads, bytes, apiKeys, deployments);
+    }
+
+    /** Reads a YAML config; model paths are resolved against the file's folder. */
+    public static ServerConfig load(Path file) throws IOException {
+        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+        try {
+            return parse(root, file.toAbsolutePath().getParent());
+        } catch (ApiException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static ServerConfig parse(JsonNode root, Path baseDir) {
+        JsonFields f = JsonFields.object(root, Loc.of("config"));
+        String host = f.string("host");
+        Integer port = f.int32("port", 0, 65_535);
+        Integer threads = f.int32("threads", 0, 4096);
+        Long maxBody = f.integer("max_body_bytes", 1, Long.MAX_VALUE);
+        List<String> keys = strings(f.raw("api_keys"), f.loc("api_keys"));
+        JsonNode list = f.required("deployments");
+        if (!list.isArray() || list.isEmpty()) {
+            throw ApiException.invalid(f.loc("deployments"), null, "deployments must be a non-empty list");
+        }
+        List<DeploymentConfig> deployments = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            JsonFields d = JsonFields.object(list.get(i), Loc.append(f.loc("deployments"), i));
+            String name = d.requiredString("name");
+            Path model = baseDir.resolve(d.requiredString("model")).normalize();
+            List<String> aliases = strings(d.raw("aliases"), d.loc("aliases"));
+            List<String> tags = strings(d.raw("tags"), d.loc("tags"));
+            String vendor = d.string("vendor");
+            Integer context = d.int32("context_length", 0, Integer.MAX_VALUE);
+            long kvCache = kvCache(d);
+            Integer concurrent = d.int32("max_concurrent_requests", 1, 1_000_000);
+            rejectUnknown(d);
+            deployments.add(new DeploymentConfig(name, model, aliases, tags, vendor == null ? DeploymentConfig.DEFAULT_VENDOR : vendor,
+                    context == null ? 0 : context, kvCache,
+                    concurrent == null ? DeploymentConfig.DEFAULT_MAX_CONCURRENT_REQUESTS : concurrent));
+        }
+        rejectUnknown(f);
+        return new ServerConfig(host == null ? DEFAULT_HOST : host, port == null ? DEFAULT_PORT : port,
+                threads == null ? 0 : threads, maxBody == null ? DEFAULT_MAX_BODY_BYTES : maxBody, keys, deployments);
+    }
+
+    /** {@code kv_cache}: bytes, or a size such as 512MB or 2GB. */
+    private static long kvCache(JsonFields d) {
+        JsonNode value = d.raw("kv_cache");
+        if (value == null) return 0;
+        if (value.isNumber()) return JsonFields.integer(value, d.loc("kv_cache"), 1, Long.MAX_VALUE);
+        try {
+            return dev.quill.engine.EngineOptions.parseBytes(JsonFields.string(value, d.loc("kv_cache")));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(d.loc("kv_cache"), value, Loc.param(d.loc("kv_cache")) + ": " + e.getMessage());
+        }
+    }
+
+    private static void rejectUnknown(JsonFields f) {
+        List<String> unknown = f.unread();
+        if (!unknown.isEmpty()) {
+            throw ApiException.invalid(f.loc(unknown.getFirst()), null, "unknown setting " + Loc.param(f.loc(unknown.getFirst())));
+        }
+    }
+
+    private static List<String> strings(JsonNode node, List<Object> loc) {
+        if (node == null) return List.of();
+        if (!node.isArray()) throw ApiException.invalid(loc, null, Loc.param(loc) + " must be a list of strings");
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) out.add(JsonFields.string(node.get(i), Loc.append(loc, i)));
+        return out;
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        List<String> out = new ArrayList<>();
+        out.add(first);
+        out.addAll(rest);
+        return out;
+    }
+}

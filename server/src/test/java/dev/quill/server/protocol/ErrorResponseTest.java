@@ -1,0 +1,47 @@
+package dev.quill.server.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+class ErrorResponseTest {
+
+    @Test
+    void aValidationErrorSerializesToTheEnvelopeBothSdksRead() {
+        ApiException e = ApiException.invalid(Loc.of("body", "messages", 2, "content"), 5, "content must be a string");
+        JsonNode json = Json.parse(Json.write(e.toResponse()).getBytes());
+        JsonNode error = json.get("error");
+        assertThat(error.get("message").asText()).isEqualTo("content must be a string");
+        assertThat(error.get("type").asText()).isEqualTo("UnprocessableContentError");
+        assertThat(error.get("param").asText()).isEqualTo("messages[2].content");
+        assertThat(error.get("code").asText()).isEqualTo("invalid_value");
+        assertThat(error.get("status").asInt()).isEqualTo(422);
+        assertThat(error.get("detail").get("loc").toString()).isEqualTo("[\"body\",\"messages\",2,\"content\"]");
+        assertThat(error.get("detail").get("value").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    void anErrorWithoutLocationHasANullParamAndNoDetail() {
+        JsonNode error = Json.parse(Json.write(ApiException.notFound("model_not_found", "no such model").toResponse()).getBytes())
+                .get("error");
+        assertThat(error.get("param").isNull()).isTrue();
+        assertThat(error.has("detail")).isFalse();
+        assertThat(error.get("type").asText()).isEqualTo("NotFoundError");
+        assertThat(error.get("status").asInt()).isEqualTo(404);
+    }
+
+    @Test
+    void malformedJsonIsABadRequestSayingWhere() {
+        assertThatThrownBy(() -> Json.parse("{\"a\": }".getBytes()))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.getMessage()).contains("line 1, column");
+                });
+        assertThatThrownBy(() -> Json.parse("{\"a\":1,\"a\":2}".getBytes()))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getMessage()).contains("Duplicate field"));
+        assertThatThrownBy(() -> Json.parse("{} {}".getBytes())).isInstanceOf(ApiException.class);
+        assertThatThrownBy(() -> Json.parse(new byte[0])).isInstanceOf(ApiException.class);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.quill.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quill.server.protocol.ApiException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ApiKeysTest {
+
+    @Test
+    void noKeysMeansNoAuthentication() {
+        ApiKeys keys = ApiKeys.of(List.of(), null);
+        assertThat(keys.enabled()).isFalse();
+        assertThatCode(() -> keys.check(null, null)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void configuredAndEnvironmentKeysAreBothAccepted() {
+        ApiKeys keys = ApiKeys.of(List.of("from-config"), "env-1, env-2");
+        assertThatCode(() -> keys.check("Bearer from-config", null)).doesNotThrowAnyException();
+        assertThatCode(() -> keys.check(null, "env-2")).doesNotThrowAnyException();
+        assertThatCode(() -> keys.check("bearer env-1", null)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void rejectsMissingAndWrongKeysWithoutSayingThem() {
+        ApiKeys keys = ApiKeys.of(List.of("secret"), null);
+        assertThatThrownBy(() -> keys.check(null, null))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(401));
+        assertThatThrownBy(() -> keys.check("Bearer secre", null))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getMessage()).doesNotContain("secre"));
+        assertThatThrownBy(() -> keys.check("secret", null)).isInstanceOf(ApiException.class);
+    }
+}

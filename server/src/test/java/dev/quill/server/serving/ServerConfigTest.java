@@ -1,0 +1,77 @@
+package dev.quill.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private ServerConfig load(String yaml) throws IOException {
+        Path file = dir.resolve("quill.yaml");
+        Files.writeString(file, yaml);
+        return ServerConfig.load(file);
+    }
+
+    @Test
+    void readsEverySetting() throws IOException {
+        ServerConfig c = load("""
+                host: 0.0.0.0
+                port: 9000
+                threads: 2
+                max_body_bytes: 1000
+                api_keys: [k1, k2]
+                deployments:
+                  - name: main
+                    model: models/a.gguf
+                    aliases: [a, default]
+                    tags: [small]
+                    vendor: acme
+                    context_length: 1024
+                    kv_cache: 64MB
+                    max_concurrent_requests: 4
+                  - name: other
+                    model: /abs/b.gguf
+                """);
+        assertThat(c.host()).isEqualTo("0.0.0.0");
+        assertThat(c.port()).isEqualTo(9000);
+        assertThat(c.threads()).isEqualTo(2);
+        assertThat(c.maxBodyBytes()).isEqualTo(1000);
+        assertThat(c.apiKeys()).containsExactly("k1", "k2");
+        ServerConfig.DeploymentConfig main = c.deployments().getFirst();
+        assertThat(main).isEqualTo(new ServerConfig.DeploymentConfig("main", dir.resolve("models/a.gguf"), List.of("a", "default"),
+                List.of("small"), "acme", 1024, 64L << 20, 4));
+        ServerConfig.DeploymentConfig other = c.deployments().get(1);
+        assertThat(other.model()).isEqualTo(Path.of("/abs/b.gguf"));
+        assertThat(other.vendor()).isEqualTo("quill");
+        assertThat(other.maxConcurrentRequests()).isEqualTo(ServerConfig.DeploymentConfig.DEFAULT_MAX_CONCURRENT_REQUESTS);
+    }
+
+    @Test
+    void appliesDefaults() throws IOException {
+        ServerConfig c = load("deployments: [{name: m, model: m.gguf}]");
+        assertThat(c.host()).isEqualTo("127.0.0.1");
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.maxBodyBytes()).isEqualTo(10L * 1024 * 1024);
+        assertThat(c.apiKeys()).isEmpty();
+    }
+
+    @Test
+    void namesWhatIsWrong() {
+        assertThatThrownBy(() -> load("port: 8080")).hasMessageContaining("deployments");
+        assertThatThrownBy(() -> load("deployments: [{model: m.gguf}]")).hasMessageContaining("config.deployments[0].name");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, colour: red}]")).hasMessageContaining("colour");
+        assertThatThrownBy(() -> load("port: 99999\ndeployments: [{name: m, model: m.gguf}]")).hasMessageContaining("port");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, kv_cache: lots}]")).hasMessageContaining("kv_cache");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: a.gguf}, {name: n, model: b.gguf, aliases: [m]}]"))
+                .hasMessageContaining("'m' is used twice");
+    }
+}
