@@ -62,7 +62,7 @@ final class GbnfParser {
         while (!atEnd()) {
             int start = pos;
             String name = name();
-            if (name == null) throw error("expected a rule name", pos);
+            if (name == null) throw error("expected a rule name, found '" + describe(peek()) + "'", pos);
             skipSpace();
             if (!text.startsWith("::=", pos)) throw error("expected '::=' after rule name '" + name + "'", pos);
             pos += 3;
@@ -118,13 +118,13 @@ final class GbnfParser {
                 while (true) {
                     if (atEnd()) throw error("unterminated character class", start);
                     if (peek() == ']') break;
+                    int from = pos;
                     int lo = character("character class");
                     int hi = lo;
                     if (peek() == '-' && pos + 1 < text.length() && text.charAt(pos + 1) != ']') {
                         pos++;
-                        int at = pos;
                         hi = character("character class");
-                        if (hi < lo) throw error("character range is backwards", at);
+                        if (hi < lo) throw error("character range is backwards", from);
                     }
                     bounds.add(lo);
                     bounds.add(hi);
