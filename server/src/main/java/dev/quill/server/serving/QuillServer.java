@@ -15,6 +15,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,12 +154,16 @@ public final class QuillServer implements AutoCloseable {
         JsonNode body = readJson(ctx);
         CompletionRequest request = RequestParser.completion(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
         Deployment d = select(ctx, request.options().model());
+        Object response;
         try (Deployment.Slot slot = d.admit()) {
-            Object response = CompletionService.serve(d, request, responder(ctx));
-            if (response != null) json(ctx, 200, response);
+            response = CompletionService.serve(d, request, responder(ctx));
         } catch (SseStream.ClientGone gone) {
             LOG.debug("client disconnected from a completions stream; generation cancelled");
+            return;
         }
+        // Written after the slot is freed, so a client that sends its next request as soon as it has this answer
+        // never finds its own previous request still holding the slot.
+        if (response != null) json(ctx, 200, response);
     }
 
     private void chat(Context ctx, boolean azure) {
@@ -166,12 +171,14 @@ public final class QuillServer implements AutoCloseable {
         JsonNode body = readJson(ctx);
         ChatCompletionRequest request = RequestParser.chat(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
         Deployment d = select(ctx, request.options().model());
+        Object response;
         try (Deployment.Slot slot = d.admit()) {
-            Object response = ChatService.serve(d, request, responder(ctx));
-            if (response != null) json(ctx, 200, response);
+            response = ChatService.serve(d, request, responder(ctx));
         } catch (SseStream.ClientGone gone) {
             LOG.debug("client disconnected from a chat stream; generation cancelled");
+            return;
         }
+        if (response != null) json(ctx, 200, response);
     }
 
     private Deployment select(Context ctx, String model) {
@@ -223,10 +230,19 @@ public final class QuillServer implements AutoCloseable {
         return Json.parse(readBody(ctx));
     }
 
+    /** Oversized bodies up to this size are drained before the 413 is sent (see readBody). */
+    private static final long DRAIN_LIMIT = 64L << 20;
+
     private byte[] readBody(Context ctx) {
         long limit = config.maxBodyBytes();
-        if (ctx.req().getContentLengthLong() > limit) throw tooLarge(limit);
         try (InputStream in = ctx.req().getInputStream()) {
+            long declared = ctx.req().getContentLengthLong();
+            if (declared > limit) {
+                // Read and discard a moderately oversized body so the client, still sending, gets to read the 413
+                // instead of a broken pipe; a huge one is refused without reading and the connection closes.
+                if (declared <= DRAIN_LIMIT) in.transferTo(OutputStream.nullOutputStream());
+                throw tooLarge(limit);
+            }
             byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (body.length > limit) throw tooLarge(limit);
             return body;
