@@ -15,10 +15,12 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,12 +40,15 @@ public final class QuillServer implements AutoCloseable {
     private final Deployments deployments;
     private final ApiKeys apiKeys;
     private final long created = System.currentTimeMillis() / 1000;
+    private final Metrics metrics;
+    private final Exchange.InFlight inFlight = new Exchange.InFlight();
     private final Javalin app;
 
     private QuillServer(ServerConfig config, Deployments deployments, ApiKeys apiKeys) {
         this.config = config;
         this.deployments = deployments;
         this.apiKeys = apiKeys;
+        this.metrics = new Metrics(deployments);
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
@@ -51,11 +56,13 @@ public final class QuillServer implements AutoCloseable {
             c.http.prefer405over404 = true;
             c.http.compressionStrategy = CompressionStrategy.NONE;
             c.concurrency.useVirtualThreads = true;
+            c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), ctx.statusCode()));
 
             c.routes.before(this::authenticate);
             c.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
             c.routes.get("/ready", this::ready);
             c.routes.get("/info", this::info);
+            c.routes.get("/metrics", ctx -> ctx.status(200).contentType(Metrics.CONTENT_TYPE).result(metrics.scrape()));
             c.routes.get("/v1/models", this::listModels);
             c.routes.get("/v1/models/<id>", this::getModel);
             c.routes.post("/v1/completions", ctx -> completions(ctx, false));
@@ -101,9 +108,29 @@ public final class QuillServer implements AutoCloseable {
         return deployments;
     }
 
+    /** How long {@link #close()} lets requests in flight finish before cancelling them. */
+    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+    /** Shuts down gracefully, with {@link #SHUTDOWN_GRACE}; see {@link #close(Duration)}. */
     @Override
     public void close() {
+        close(SHUTDOWN_GRACE);
+    }
+
+    /**
+     * Shuts down gracefully: new generation requests get 503 (and {@code /ready} says so), requests in flight may
+     * finish within {@code grace}; those still running then are cancelled, so each client gets either its complete
+     * response or an error (a 503, or an error event and {@code [DONE]} on a stream). Then the port is closed. The
+     * deployments stay open: their owner closes them.
+     */
+    public void close(Duration grace) {
+        try {
+            if (!inFlight.drain(grace)) LOG.warn("requests still running after shutdown; their connections are closed");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         app.stop();
+        metrics.close();
     }
 
     // ---- routes ----
@@ -114,6 +141,7 @@ public final class QuillServer implements AutoCloseable {
     }
 
     private void ready(Context ctx) {
+        if (inFlight.draining()) throw ApiException.of(ErrorKind.UNAVAILABLE, "The server is shutting down");
         json(ctx, 200, Map.of("status", "ready", "models", deployments.all().stream().map(Deployment::name).toList()));
     }
 
@@ -149,28 +177,32 @@ public final class QuillServer implements AutoCloseable {
     }
 
     private void completions(Context ctx, boolean azure) {
+        long arrival = System.nanoTime();
         if (azure) checkApiVersion(ctx);
         JsonNode body = readJson(ctx);
         CompletionRequest request = RequestParser.completion(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
         Deployment d = select(ctx, request.options().model());
-        try (Deployment.Slot slot = d.admit()) {
-            Object response = CompletionService.serve(d, request, responder(ctx));
-            if (response != null) json(ctx, 200, response);
-        } catch (SseStream.ClientGone gone) {
-            LOG.debug("client disconnected from a completions stream; generation cancelled");
-        }
+        generate(ctx, d, arrival, responder -> CompletionService.serve(d, request, responder));
     }
 
     private void chat(Context ctx, boolean azure) {
+        long arrival = System.nanoTime();
         if (azure) checkApiVersion(ctx);
         JsonNode body = readJson(ctx);
         ChatCompletionRequest request = RequestParser.chat(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
         Deployment d = select(ctx, request.options().model());
-        try (Deployment.Slot slot = d.admit()) {
-            Object response = ChatService.serve(d, request, responder(ctx));
+        generate(ctx, d, arrival, responder -> ChatService.serve(d, request, responder));
+    }
+
+    /** Runs a service with the request followed as an {@link Exchange} (held stream, timing, shutdown). */
+    private void generate(Context ctx, Deployment d, long arrivalNanos, Function<Responder, Object> service) {
+        try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos)); Deployment.Slot slot = d.admit()) {
+            Object response = ScopedValue.where(Generation.WATCHER, x).call(() -> service.apply(x.responder(ctx)));
+            x.finishResponse(ctx);
             if (response != null) json(ctx, 200, response);
+            x.responseSent();
         } catch (SseStream.ClientGone gone) {
-            LOG.debug("client disconnected from a chat stream; generation cancelled");
+            LOG.debug("client disconnected from {}; generation cancelled", ctx.path());
         }
     }
 
@@ -179,20 +211,13 @@ public final class QuillServer implements AutoCloseable {
                 model, ctx.header(Deployments.TAGS_HEADER));
     }
 
-    private static Responder responder(Context ctx) {
-        return new Responder() {
-            @Override
-            public void headers(Map<String, String> headers) {
-                headers.forEach(ctx::header);
-            }
-
-            @Override
-            public SseStream openStream(Map<String, String> headers) {
-                SseStream sse = new SseStream(ctx.res());
-                sse.open(headers);
-                return sse;
-            }
-        };
+    /** The route that answered, as its pattern (a bounded set of label values), or "unmatched". */
+    private static String endpoint(Context ctx) {
+        try {
+            return ctx.endpoint().path;
+        } catch (RuntimeException noRoute) {
+            return "unmatched";
+        }
     }
 
     // ---- request reading ----
@@ -267,7 +292,7 @@ public final class QuillServer implements AutoCloseable {
     private static ApiException notFound(Context ctx) {
         return ApiException.notFound("not_found", "No route " + ctx.method() + " " + ctx.path()
                 + ". Routes: POST /v1/completions, POST /v1/chat/completions, POST /completions, POST /chat/completions, "
-                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready");
+                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready, GET /metrics");
     }
 
     private static ApiException methodNotAllowed(Context ctx) {

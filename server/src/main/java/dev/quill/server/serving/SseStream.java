@@ -3,6 +3,7 @@ package dev.quill.server.serving;
 import dev.quill.server.protocol.Json;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -23,24 +24,38 @@ final class SseStream {
 
     private final HttpServletResponse response;
     private ServletOutputStream out;
+    /**
+     * Frames written while the stream is held, or null once it is released. A held stream sends nothing, headers
+     * included, so that a request the engine refuses can still be answered with a plain HTTP error (429).
+     */
+    private ByteArrayOutputStream held;
 
-    SseStream(HttpServletResponse response) {
+    /** @param hold keep the headers and events back until {@link #release()} */
+    SseStream(HttpServletResponse response, boolean hold) {
         this.response = response;
+        this.held = hold ? new ByteArrayOutputStream() : null;
     }
 
-    /** Sends the headers; call once, before the first event. */
+    /** Sets the headers and sends them unless held; call once, before the first event. */
     void open(java.util.Map<String, String> headers) {
         response.setStatus(200);
         response.setContentType("text/event-stream; charset=utf-8");
         response.setHeader("Cache-Control", "no-cache");
         response.setHeader("X-Accel-Buffering", "no");
         headers.forEach(response::setHeader);
-        try {
-            out = response.getOutputStream();
-            out.flush();
-        } catch (IOException e) {
-            throw new ClientGone(e);
-        }
+        if (held == null) flush(new byte[0]);
+    }
+
+    boolean isHeld() {
+        return held != null;
+    }
+
+    /** Sends the headers and the held frames, and every later frame at once. */
+    void release() {
+        if (held == null) return;
+        byte[] frames = held.toByteArray();
+        held = null;
+        flush(frames);
     }
 
     void send(Object event) {
@@ -52,8 +67,15 @@ final class SseStream {
     }
 
     private void write(String frame) {
+        byte[] bytes = frame.getBytes(StandardCharsets.UTF_8);
+        if (held != null) held.writeBytes(bytes);
+        else flush(bytes);
+    }
+
+    private void flush(byte[] bytes) {
         try {
-            out.write(frame.getBytes(StandardCharsets.UTF_8));
+            if (out == null) out = response.getOutputStream();
+            out.write(bytes);
             out.flush();
         } catch (IOException e) {
             throw new ClientGone(e);
