@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,9 @@ public final class QuillServer implements AutoCloseable {
             c.http.prefer405over404 = true;
             c.http.compressionStrategy = CompressionStrategy.NONE;
             c.concurrency.useVirtualThreads = true;
+            // On stop, Jetty lets responses being written complete (those of drained requests end just before).
+            c.jetty.modifyServer(server -> server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis()));
+            c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
             c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), ctx.statusCode()));
 
             c.routes.before(this::authenticate);
@@ -110,6 +114,9 @@ public final class QuillServer implements AutoCloseable {
 
     /** How long {@link #close()} lets requests in flight finish before cancelling them. */
     public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+    /** How long stopping waits for responses still being written. */
+    private static final Duration RESPONSE_COMPLETION_WAIT = Duration.ofSeconds(5);
 
     /** Shuts down gracefully, with {@link #SHUTDOWN_GRACE}; see {@link #close(Duration)}. */
     @Override
@@ -211,11 +218,12 @@ public final class QuillServer implements AutoCloseable {
                 model, ctx.header(Deployments.TAGS_HEADER));
     }
 
-    /** The route that answered, as its pattern (a bounded set of label values), or "unmatched". */
+    /** The route that answered, as its pattern (a bounded set of label values), or "unmatched" (404, 405). */
     private static String endpoint(Context ctx) {
         try {
-            return ctx.endpoint().path;
-        } catch (RuntimeException noRoute) {
+            var last = ctx.endpoint(); // the before-handler when no route matched
+            return last.method.isHttpMethod() ? last.path : "unmatched";
+        } catch (RuntimeException noHandlerRan) {
             return "unmatched";
         }
     }
