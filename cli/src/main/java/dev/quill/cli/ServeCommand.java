@@ -101,7 +101,7 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ServerConfig serverConfig() throws java.io.IOException {
+    ServerConfig serverConfig() throws java.io.IOException {
         if (model != null && config != null) throw new IllegalArgumentException("give either -m FILE or --config FILE, not both");
         ServerConfig c;
         if (config != null) {
