@@ -28,6 +28,10 @@ public record ModelConfig(Architecture architecture, int dim, int layers, int he
     public static ModelConfig from(Metadata md) {
         Architecture arch = Architecture.byId(md.getString("general.architecture"));
         String p = arch.id + ".";
+        if (md.getInt(p + "expert_count", 0) > 0) {
+            throw new GgufException("mixture-of-experts models are not supported (metadata key '" + p
+                    + "expert_count' = " + md.getInt(p + "expert_count") + ")");
+        }
         int dim = positive(md, p + "embedding_length");
         int layers = positive(md, p + "block_count");
         int heads = positive(md, p + "attention.head_count");

@@ -35,6 +35,6 @@ public final class Models {
         } catch (GgufException e) {
             throw new GgufException(file.path() + ": " + e.getMessage(), e);
         }
-        return new Transformer(config, ModelWeights.load(file, config), pool, owned);
+        return new Transformer(config, ModelWeights.load(file, config), pool, owned, Transformer.DEFAULT_MAX_PASS_TOKENS);
     }
 }

@@ -9,19 +9,19 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The KV cache in one off-heap allocation (so multi-GiB caches work and stay out of the Java heap), as F32 or F16.
  *
- * <p>Layout: block-major, so that {@link #copyBlock} is one copy and a head's keys of one block are contiguous.
- * Within a block, for each layer: keys {@code [kvHeads][blockSize][headDim]}, then values
+ * <p>Layout: block-major, so that {@link #copyBlock} is one copy. Within a block, for each layer: keys
+ * {@code [kvHeads][headDim][blockSize]} (transposed: one dimension of the block's positions is contiguous, so a
+ * vector of query·key scores for {@code L} positions needs no horizontal sums), then values
  * {@code [kvHeads][blockSize][valueDim]}.
  *
- * <p>The dot products here sum their lanes in a fixed order (halves folded onto each other), never with
- * {@code reduceLanes}, whose order can differ between interpreted and compiled code: attention must give the same
- * bits for a token whatever else is in the batch and whenever it runs.
+ * <p>Every score and every output element is a sequential fma chain in a fixed order (over the head dimension for
+ * scores, over positions for values), computed the same way in a vector lane or in the scalar tail: attention gives
+ * the same bits for a token whatever else is in the batch and however the work is split.
  */
 public final class PagedKvCache implements KvCache {
 
@@ -32,11 +32,6 @@ public final class PagedKvCache implements KvCache {
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE));
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** FOLD_h moves lane i + h onto lane i (separate constants so that the JIT sees them as constants). */
-    private static final VectorShuffle<Float> FOLD_8 = L >= 16 ? fold(8) : null;
-    private static final VectorShuffle<Float> FOLD_4 = L >= 8 ? fold(4) : null;
-    private static final VectorShuffle<Float> FOLD_2 = L >= 4 ? fold(2) : null;
-    private static final VectorShuffle<Float> FOLD_1 = fold(1);
 
     private final int numBlocks;
     private final int blockSize;
@@ -91,13 +86,13 @@ public final class PagedKvCache implements KvCache {
         return f16;
     }
 
+    public long byteSize() {
+        return memory.byteSize();
+    }
+
     /** Whether this cache has the layout a model of config {@code c} needs. */
     boolean fits(ModelConfig c) {
         return c.layers() == layers && c.kvHeads() == kvHeads && c.headDim() == headDim && c.valueDim() == valueDim;
-    }
-
-    public long byteSize() {
-        return memory.byteSize();
     }
 
     @Override
@@ -111,64 +106,91 @@ public final class PagedKvCache implements KvCache {
         MemorySegment.copy(memory, src * bytes, memory, dst * bytes, bytes);
     }
 
-    private long keyOffset(int layer, int block, int slot, int kvHead) {
-        return (block * blockElements + layer * layerElements + ((long) kvHead * blockSize + slot) * headDim) * elementBytes;
+    /** Byte offset of element [d][slot 0] of a head's transposed keys. */
+    private long keys(int layer, int block, int kvHead) {
+        return (block * blockElements + layer * layerElements + (long) kvHead * headDim * blockSize) * elementBytes;
     }
 
-    private long valueOffset(int layer, int block, int slot, int kvHead) {
-        return (block * blockElements + layer * layerElements + valuesStart
-                + ((long) kvHead * blockSize + slot) * valueDim) * elementBytes;
+    /** Byte offset of element [slot 0][0] of a head's values. */
+    private long values(int layer, int block, int kvHead) {
+        return (block * blockElements + layer * layerElements + valuesStart + (long) kvHead * blockSize * valueDim)
+                * elementBytes;
     }
 
     /** Stores one token's keys {@code k[kOff ..]} ({@code kvHeads × headDim}) and values {@code v[vOff ..]}. */
     void store(int layer, int block, int slot, float[] k, int kOff, float[] v, int vOff) {
         for (int h = 0; h < kvHeads; h++) {
-            put(keyOffset(layer, block, slot, h), k, kOff + h * headDim, headDim);
-            put(valueOffset(layer, block, slot, h), v, vOff + h * valueDim, valueDim);
+            long kAt = keys(layer, block, h) + slot * elementBytes;
+            for (int d = 0; d < headDim; d++) put(kAt + d * blockSize * elementBytes, k[kOff + h * headDim + d]);
+            long vAt = values(layer, block, h) + (long) slot * valueDim * elementBytes;
+            for (int d = 0; d < valueDim; d++) put(vAt + d * elementBytes, v[vOff + h * valueDim + d]);
         }
     }
 
-    private void put(long at, float[] src, int off, int n) {
+    private void put(long at, float x) {
         if (f16) {
-            for (int i = 0; i < n; i++) memory.set(F16, at + 2L * i, Float.floatToFloat16(src[off + i]));
+            memory.set(F16, at, Float.floatToFloat16(x));
         } else {
-            MemorySegment.copy(src, off, memory, F32, at, n);
+            memory.set(F32, at, x);
         }
     }
 
-    /** {@code q[qOff .. qOff+headDim) · key(layer, block, slot, kvHead)}, summed in a fixed order. */
-    float dotKey(int layer, int block, int slot, int kvHead, float[] q, int qOff) {
-        long at = keyOffset(layer, block, slot, kvHead);
-        FloatVector acc = FloatVector.zero(F);
-        int d = 0;
-        if (f16) {
-            for (; d + L <= headDim; d += L) {
-                acc = FloatVector.fromArray(F, q, qOff + d).fma(halfToFloat(at + 2L * d), acc);
-            }
-        } else {
-            for (; d + L <= headDim; d += L) {
-                acc = FloatVector.fromArray(F, q, qOff + d).fma(FloatVector.fromMemorySegment(F, memory, at + 4L * d, ByteOrder.LITTLE_ENDIAN), acc);
-            }
-        }
-        float s = sumLanes(acc);
-        for (; d < headDim; d++) s = Math.fma(q[qOff + d], element(at, d), s);
-        return s;
+    private float get(long at) {
+        return f16 ? Float.float16ToFloat(memory.get(F16, at)) : memory.get(F32, at);
     }
 
-    /** {@code out[outOff .. outOff+valueDim) += a · value(layer, block, slot, kvHead)}. */
-    void addValue(int layer, int block, int slot, int kvHead, float a, float[] out, int outOff) {
-        long at = valueOffset(layer, block, slot, kvHead);
-        FloatVector av = FloatVector.broadcast(F, a);
+    private FloatVector load(long at) {
+        return f16 ? halfToFloat(at) : FloatVector.fromMemorySegment(F, memory, at, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Attention scores of one query head against the first {@code count} positions of a block:
+     * {@code scores[sOff + i] = scale · Σ_d q[qOff + d] · key_i[d]}, the sum an fma chain in order of d. Lanes past
+     * {@code count} up to the next multiple of the vector width within the block may be written with junk, so
+     * {@code scores} must have room for the whole block.
+     */
+    void keyScores(int layer, int block, int kvHead, int count, float[] q, int qOff, float scale, float[] scores, int sOff) {
+        long base = keys(layer, block, kvHead);
+        long rowBytes = blockSize * elementBytes;
+        int i = 0;
+        for (; i < count && i + L <= blockSize; i += L) {
+            long at = base + i * elementBytes;
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < headDim; d++) {
+                acc = load(at + d * rowBytes).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
+            }
+            acc.mul(scale).intoArray(scores, sOff + i);
+        }
+        for (; i < count; i++) {
+            long at = base + i * elementBytes;
+            float acc = 0;
+            for (int d = 0; d < headDim; d++) acc = Math.fma(get(at + d * rowBytes), q[qOff + d], acc);
+            scores[sOff + i] = acc * scale;
+        }
+    }
+
+    /**
+     * Adds the first {@code count} positions' values of a block, weighted, to one head's output:
+     * {@code out[outOff + d] += Σ_i weights[wOff + i] · value_i[d]}, accumulated in order of i.
+     */
+    void accumulateValues(int layer, int block, int kvHead, int count, float[] weights, int wOff, float[] out, int outOff) {
+        long base = values(layer, block, kvHead);
+        long rowBytes = valueDim * elementBytes;
         int d = 0;
         for (; d + L <= valueDim; d += L) {
-            FloatVector v = f16 ? halfToFloat(at + 2L * d) : FloatVector.fromMemorySegment(F, memory, at + 4L * d, ByteOrder.LITTLE_ENDIAN);
-            v.fma(av, FloatVector.fromArray(F, out, outOff + d)).intoArray(out, outOff + d);
+            FloatVector acc = FloatVector.fromArray(F, out, outOff + d);
+            long at = base + d * elementBytes;
+            for (int i = 0; i < count; i++) {
+                acc = load(at + i * rowBytes).fma(FloatVector.broadcast(F, weights[wOff + i]), acc);
+            }
+            acc.intoArray(out, outOff + d);
         }
-        for (; d < valueDim; d++) out[outOff + d] = Math.fma(element(at, d), a, out[outOff + d]);
-    }
-
-    private float element(long at, int d) {
-        return f16 ? Float.float16ToFloat(memory.get(F16, at + 2L * d)) : memory.get(F32, at + 4L * d);
+        for (; d < valueDim; d++) {
+            float acc = out[outOff + d];
+            long at = base + d * elementBytes;
+            for (int i = 0; i < count; i++) acc = Math.fma(get(at + i * rowBytes), weights[wOff + i], acc);
+            out[outOff + d] = acc;
+        }
     }
 
     /**
@@ -182,19 +204,5 @@ public final class PagedKvCache implements KvCache {
         FloatVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
         IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
         return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
-    }
-
-    /** The sum of the lanes, folding halves onto each other: lane i + L/2 onto lane i, then L/4, .. 1. */
-    static float sumLanes(FloatVector v) {
-        if (L > 16) throw new AssertionError("vectors wider than 16 floats");
-        if (L >= 16) v = v.add(v.rearrange(FOLD_8));
-        if (L >= 8) v = v.add(v.rearrange(FOLD_4));
-        if (L >= 4) v = v.add(v.rearrange(FOLD_2));
-        v = v.add(v.rearrange(FOLD_1));
-        return v.lane(0);
-    }
-
-    private static VectorShuffle<Float> fold(int h) {
-        return VectorShuffle.fromOp(F, i -> (i + h) % L);
     }
 }

@@ -4,7 +4,7 @@ import dev.quill.engine.gguf.GgufFile;
 import dev.quill.engine.tensor.Matmul;
 import dev.quill.engine.tensor.ThreadPool;
 import dev.quill.engine.tensor.VectorOps;
-import dev.quill.engine.tensor.WeightMatrix;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,6 +24,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Transformer implements LanguageModel {
 
+    /**
+     * Most tokens that run through the layers together; larger batches run as several passes, with identical
+     * results. Bounds the scratch activations (about 60 MB for a 1B model).
+     */
+    static final int DEFAULT_MAX_PASS_TOKENS = 512;
+
+    private final int maxPassTokens;
     private final ModelConfig config;
     private final ModelWeights weights;
     private final ThreadPool pool;
@@ -35,7 +42,8 @@ public final class Transformer implements LanguageModel {
     private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[0]);
     private Activations act = new Activations(0);
 
-    Transformer(ModelConfig config, ModelWeights weights, ThreadPool pool, GgufFile ownedFile) {
+    Transformer(ModelConfig config, ModelWeights weights, ThreadPool pool, GgufFile ownedFile, int maxPassTokens) {
+        this.maxPassTokens = maxPassTokens;
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -78,6 +86,7 @@ public final class Transformer implements LanguageModel {
         final int capacity;
         int[] pos;
         int[][] blockTable;
+        boolean[] wantsLogits;
         float[] x, xb, q, k, v, att, out, gate, up, ropeCos, ropeSin;
 
         Activations(int capacity) {
@@ -88,6 +97,7 @@ public final class Transformer implements LanguageModel {
             int n = capacity;
             pos = new int[n];
             blockTable = new int[n][];
+            wantsLogits = new boolean[n];
             x = new float[n * c.dim()];
             xb = new float[n * c.dim()];
             q = new float[n * c.queryDim()];
@@ -114,25 +124,40 @@ public final class Transformer implements LanguageModel {
             logitRows += chunk.logitRows();
         }
         if (n == 0) return new float[0];
-        if (act.capacity < n) act = new Activations(Math.max(n, act.capacity * 2)).allocate(config);
+        int capacity = Math.min(n, maxPassTokens);
+        if (act.capacity < capacity) act = new Activations(Math.max(capacity, Math.min(maxPassTokens, act.capacity * 2))).allocate(config);
         Activations a = act;
 
-        int t = 0;
+        // Tokens are gathered in order into passes of at most maxPassTokens; a chunk may straddle two passes,
+        // which is exactly chunked prefill: the later part reads the earlier part's keys and values from the cache.
+        float[] logits = new float[logitRows * config.vocabSize()];
+        int pass = 0;
+        int rowsDone = 0;
         for (SequenceChunk chunk : chunks) {
-            for (int i = 0; i < chunk.tokens().length; i++, t++) {
-                a.pos[t] = chunk.startPos() + i;
-                a.blockTable[t] = chunk.blockTable();
-                weights.tokenEmbedding().dequantizeRow(chunk.tokens()[i], a.x, t * config.dim());
+            int[] tokens = chunk.tokens();
+            for (int i = 0; i < tokens.length; i++) {
+                a.pos[pass] = chunk.startPos() + i;
+                a.blockTable[pass] = chunk.blockTable();
+                a.wantsLogits[pass] = chunk.allLogits() || i == tokens.length - 1;
+                weights.tokenEmbedding().dequantizeRow(tokens[i], a.x, pass * config.dim());
+                if (++pass == maxPassTokens) {
+                    rowsDone = runPass(pass, cache, logits, rowsDone);
+                    pass = 0;
+                }
             }
         }
-        int tokens = n;
-        pool.parallelFor(tokens, this::computeRope);
-        for (int l = 0; l < config.layers(); l++) {
-            layer(l, weights.layers()[l], tokens, cache);
-        }
-        float[] logits = logits(chunks, logitRows);
-        java.util.Arrays.fill(a.blockTable, 0, tokens, null);
+        if (pass > 0) runPass(pass, cache, logits, rowsDone);
+        Arrays.fill(a.blockTable, null);
         return logits;
+    }
+
+    /** Runs the n gathered tokens through every layer and appends their logit rows; returns the rows written so far. */
+    private int runPass(int n, PagedKvCache cache, float[] logits, int rowsDone) {
+        pool.parallelFor(n, this::computeRope);
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, weights.layers()[l], n, cache);
+        }
+        return appendLogits(n, logits, rowsDone);
     }
 
     private void layer(int l, ModelWeights.Layer w, int n, PagedKvCache cache) {
@@ -146,7 +171,7 @@ public final class Transformer implements LanguageModel {
         attention(l, n, cache);
         Matmul.run(pool, w.wo(), a.att, n, a.out);
         pool.parallelFor(n, t -> {
-            addInto(a.x, a.out, t * dim, dim);
+            addResidual(a.x, a.out, t * dim, dim);
             VectorOps.rmsnorm(a.xb, t * dim, a.x, t * dim, w.ffnNorm(), 0, dim, config.rmsEps());
         });
         Matmul.run(pool, w.gate(), a.xb, n, a.gate);
@@ -154,18 +179,21 @@ public final class Transformer implements LanguageModel {
         int ffn = config.ffnDim();
         pool.parallelFor(n, t -> VectorOps.siluMul(a.gate, t * ffn, a.up, t * ffn, ffn));
         Matmul.run(pool, w.down(), a.gate, n, a.out);
-        pool.parallelFor(n, t -> addInto(a.x, a.out, t * dim, dim));
+        pool.parallelFor(n, t -> addResidual(a.x, a.out, t * dim, dim));
     }
 
-    /** Cosine and sine of every rotated pair's angle at token t's position. */
+    /**
+     * Cosine and sine of every rotated pair's angle at token t's position, with StrictMath so that the result never
+     * depends on whether the code runs interpreted or compiled.
+     */
     private void computeRope(int t) {
         Activations a = act;
         int pairs = ropeInvFreq.length;
         double position = (double) a.pos[t] * config.ropeFreqScale();
         for (int i = 0; i < pairs; i++) {
             double angle = position * ropeInvFreq[i];
-            a.ropeCos[t * pairs + i] = (float) Math.cos(angle);
-            a.ropeSin[t * pairs + i] = (float) Math.sin(angle);
+            a.ropeCos[t * pairs + i] = (float) StrictMath.cos(angle);
+            a.ropeSin[t * pairs + i] = (float) StrictMath.sin(angle);
         }
     }
 
@@ -176,9 +204,9 @@ public final class Transformer implements LanguageModel {
         int kOff = t * config.kvDim();
         int vOff = t * config.valueRowDim();
         if (w.qBias() != null) {
-            addInto(a.q, qOff, w.qBias(), config.queryDim());
-            addInto(a.k, kOff, w.kBias(), config.kvDim());
-            addInto(a.v, vOff, w.vBias(), config.valueRowDim());
+            addBias(a.q, qOff, w.qBias(), config.queryDim());
+            addBias(a.k, kOff, w.kBias(), config.kvDim());
+            addBias(a.v, vOff, w.vBias(), config.valueRowDim());
         }
         int hd = config.headDim();
         for (int h = 0; h < config.heads(); h++) {
@@ -212,9 +240,9 @@ public final class Transformer implements LanguageModel {
     }
 
     /**
-     * Causal attention for every token and key/value head: the query heads sharing a key/value head are handled
-     * together so that each cached key and value is read once for the group. Work items are claimed dynamically
-     * (later tokens attend to more positions); each is computed the same way whichever thread runs it.
+     * Causal attention for every token and key/value head, block by block through the token's block table. Work items
+     * (token, KV head) are claimed dynamically, since later tokens attend to more positions; each is computed the same
+     * way whichever thread runs it.
      */
     private void attention(int l, int n, PagedKvCache cache) {
         Activations a = act;
@@ -230,24 +258,20 @@ public final class Transformer implements LanguageModel {
                 int t = item / kvHeads;
                 int g = item % kvHeads;
                 int len = a.pos[t] + 1;
+                int blocks = (len + bs - 1) / bs;
                 int[] table = a.blockTable[t];
-                float[] scores = scores(group * len);
-                int qBase = t * config.queryDim() + g * group * hd;
-                for (int p = 0; p < len; p++) {
-                    int block = table[p / bs];
-                    int slot = p % bs;
-                    for (int j = 0; j < group; j++) {
-                        scores[j * len + p] = cache.dotKey(l, block, slot, g, a.q, qBase + j * hd) * attentionScale;
+                float[] scores = scores(blocks * bs);
+                for (int j = 0; j < group; j++) {
+                    int head = g * group + j;
+                    int qOff = t * config.queryDim() + head * hd;
+                    for (int b = 0; b < blocks; b++) {
+                        cache.keyScores(l, table[b], g, Math.min(bs, len - b * bs), a.q, qOff, attentionScale, scores, b * bs);
                     }
-                }
-                for (int j = 0; j < group; j++) VectorOps.softmax(scores, j * len, len);
-                int outBase = t * config.attentionOutDim() + g * group * vd;
-                java.util.Arrays.fill(a.att, outBase, outBase + group * vd, 0f);
-                for (int p = 0; p < len; p++) {
-                    int block = table[p / bs];
-                    int slot = p % bs;
-                    for (int j = 0; j < group; j++) {
-                        cache.addValue(l, block, slot, g, scores[j * len + p], a.att, outBase + j * vd);
+                    VectorOps.softmax(scores, 0, len);
+                    int outOff = t * config.attentionOutDim() + head * vd;
+                    Arrays.fill(a.att, outOff, outOff + vd, 0f);
+                    for (int b = 0; b < blocks; b++) {
+                        cache.accumulateValues(l, table[b], g, Math.min(bs, len - b * bs), scores, b * bs, a.att, outOff);
                     }
                 }
             }
@@ -263,31 +287,36 @@ public final class Transformer implements LanguageModel {
         return s;
     }
 
-    /** Final norm and output projection of the rows that want logits: each chunk's last token, or all its tokens. */
-    private float[] logits(List<SequenceChunk> chunks, int rows) {
+    /** Final norm and output projection of the tokens that want logits, appended to {@code logits}. */
+    private int appendLogits(int n, float[] logits, int rowsDone) {
         Activations a = act;
         int dim = config.dim();
-        // Gathered into xb (free now), which holds at least as many rows as there are tokens.
-        int r = 0;
-        int t = 0;
-        for (SequenceChunk chunk : chunks) {
-            int len = chunk.tokens().length;
-            int first = chunk.allLogits() ? t : t + len - 1;
-            for (int s = first; s < t + len; s++, r++) System.arraycopy(a.x, s * dim, a.xb, r * dim, dim);
-            t += len;
+        int rows = 0;
+        // Gathered into xb, free at this point.
+        for (int t = 0; t < n; t++) {
+            if (a.wantsLogits[t]) System.arraycopy(a.x, t * dim, a.xb, rows++ * dim, dim);
         }
-        pool.parallelFor(rows, i -> VectorOps.rmsnorm(a.xb, i * dim, a.xb, i * dim, weights.outputNorm(), 0, dim, config.rmsEps()));
-        float[] logits = new float[rows * config.vocabSize()];
-        Matmul.run(pool, weights.output(), a.xb, rows, logits);
-        return logits;
+        int gathered = rows;
+        pool.parallelFor(gathered, i -> VectorOps.rmsnorm(a.xb, i * dim, a.xb, i * dim, weights.outputNorm(), 0, dim, config.rmsEps()));
+        int vocab = config.vocabSize();
+        if (rowsDone == 0 && gathered * vocab == logits.length) {
+            Matmul.run(pool, weights.output(), a.xb, gathered, logits);
+        } else {
+            float[] part = new float[gathered * vocab];
+            Matmul.run(pool, weights.output(), a.xb, gathered, part);
+            System.arraycopy(part, 0, logits, rowsDone * vocab, part.length);
+        }
+        return rowsDone + gathered;
     }
 
-    private static void addInto(float[] x, float[] y, int off, int len) {
+    /** Residual connection: {@code x[off ..] += y[off ..]}. */
+    private static void addResidual(float[] x, float[] y, int off, int len) {
         VectorOps.axpy(1f, y, off, x, off, len);
     }
 
-    private static void addInto(float[] x, int off, float[] y, int len) {
-        VectorOps.axpy(1f, y, 0, x, off, len);
+    /** {@code x[off ..] += bias[0 ..]}. */
+    private static void addBias(float[] x, int off, float[] bias, int len) {
+        VectorOps.axpy(1f, bias, 0, x, off, len);
     }
 
     private PagedKvCache checkCache(KvCache kvCache) {

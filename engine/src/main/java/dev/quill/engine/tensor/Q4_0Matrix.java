@@ -27,8 +27,9 @@ final class Q4_0Matrix extends TiledMatrix {
             int o = off + i * cols;
             for (int c = 0; c < cols; c += 32, b += BLOCK_BYTES) {
                 float d = f16(raw, b);
-                for (int k = 0; k < 16; k += L) low(raw, b + 2 + k, d).intoArray(dst, o + c + k);
-                for (int k = 0; k < 16; k += L) high(raw, b + 2 + k, d).intoArray(dst, o + c + 16 + k);
+                float offset = -8 * d;
+                for (int k = 0; k < 16; k += L) low(raw, b + 2 + k).fma(d, offset).intoArray(dst, o + c + k);
+                for (int k = 0; k < 16; k += L) high(raw, b + 2 + k).fma(d, offset).intoArray(dst, o + c + 16 + k);
             }
         }
     }
@@ -39,34 +40,36 @@ final class Q4_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        byte[] raw = copyRows(r, 2, s);
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int c = 0, b0 = 0, b1 = rowBytes; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
-            float d0 = f16(raw, b0), d1 = f16(raw, b1);
+        for (int c = 0, b0 = ro, b1 = ro + rowBytes; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = f16(raw, b0), d1 = f16(raw, b1), o0 = -8 * d0, o1 = -8 * d1;
             for (int k = 0; k < 16; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
-                a0 = low(raw, b0 + 2 + k, d0).fma(xv, a0);
-                a1 = low(raw, b1 + 2 + k, d1).fma(xv, a1);
+                a0 = low(raw, b0 + 2 + k).fma(d0, o0).fma(xv, a0);
+                a1 = low(raw, b1 + 2 + k).fma(d1, o1).fma(xv, a1);
             }
             for (int k = 0; k < 16; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + 16 + k);
-                a0 = high(raw, b0 + 2 + k, d0).fma(xv, a0);
-                a1 = high(raw, b1 + 2 + k, d1).fma(xv, a1);
+                a0 = high(raw, b0 + 2 + k).fma(d0, o0).fma(xv, a0);
+                a1 = high(raw, b1 + 2 + k).fma(d1, o1).fma(xv, a1);
             }
         }
-        out[oo] = foldHalves(a0, s.lanes);
-        out[oo + 1] = foldHalves(a1, s.lanes);
+        float[] acc = s.lanes;
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
+        out[oo] = acc[0];
+        out[oo + 1] = acc[1];
     }
 
-    private static FloatVector low(byte[] raw, int q, float d) {
-        ByteVector nibbles = ByteVector.fromArray(B, raw, q).and((byte) 0xF);
-        return ((FloatVector) nibbles.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    /** Low nibbles as floats q; the weight (q − 8)·d is computed as fma(q, d, −8d), exact like the reference. */
+    private static FloatVector low(byte[] raw, int q) {
+        return (FloatVector) ByteVector.fromArray(B, raw, q).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
     }
 
-    private static FloatVector high(byte[] raw, int q, float d) {
-        ByteVector nibbles = ByteVector.fromArray(B, raw, q)
-                .lanewise(VectorOperators.LSHR, 4);
-        return ((FloatVector) nibbles.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    private static FloatVector high(byte[] raw, int q) {
+        return (FloatVector) ByteVector.fromArray(B, raw, q).lanewise(VectorOperators.LSHR, 4)
+                .convertShape(VectorOperators.B2F, F, 0);
     }
 }

@@ -30,24 +30,27 @@ final class Q8_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        byte[] raw = copyRows(r, ROW_TILE, s);
-        int b0 = 0, b1 = rowBytes, b2 = 2 * rowBytes, b3 = 3 * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            float d0 = f16(raw, b0), d1 = f16(raw, b1), d2 = f16(raw, b2), d3 = f16(raw, b3);
+    int fusedRows() {
+        return 2;
+    }
+
+    @Override
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int c = 0, b0 = ro, b1 = ro + rowBytes; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = f16(raw, b0), d1 = f16(raw, b1);
             for (int k = 0; k < 32; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
                 a0 = weights(raw, b0 + 2 + k, d0).fma(xv, a0);
                 a1 = weights(raw, b1 + 2 + k, d1).fma(xv, a1);
-                a2 = weights(raw, b2 + 2 + k, d2).fma(xv, a2);
-                a3 = weights(raw, b3 + 2 + k, d3).fma(xv, a3);
             }
         }
-        out[oo] = foldHalves(a0, s.lanes);
-        out[oo + 1] = foldHalves(a1, s.lanes);
-        out[oo + 2] = foldHalves(a2, s.lanes);
-        out[oo + 3] = foldHalves(a3, s.lanes);
+        float[] acc = s.lanes;
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
+        out[oo] = acc[0];
+        out[oo + 1] = acc[1];
     }
 
     /** L dequantized weights from the quants at {@code q}. */

@@ -2,10 +2,14 @@ package dev.quill.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -38,6 +42,8 @@ abstract class TiledMatrix implements WeightMatrix {
     static final int TOKEN_TILE = 4;
     /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
     static final int FUSED_MAX_TOKENS = 3;
+    /** Raw bytes copied at once by the fused path: about half of L1. */
+    static final int GROUP_BYTES = 16 * 1024;
     /** Tokens processed per pass over a row panel, so their activations stay in cache. */
     static final int TOKEN_CHUNK = 64;
 
@@ -63,22 +69,20 @@ abstract class TiledMatrix implements WeightMatrix {
     abstract void dequantizeRows(int r, int count, float[] dst, int off, Scratch s);
 
     /**
-     * Canonical dot products of rows {@code r .. r + fusedRows()} with one token {@code x[xo .. xo + cols)}, written
-     * to {@code out[oo ..]}. The default dequantizes a panel; subclasses fuse dequantization into the FMA loop.
+     * Canonical dot products of {@link #fusedRows()} consecutive rows, whose raw bytes start at {@code raw[ro]}, with
+     * one token {@code x[xo .. xo + cols)}, written to {@code out[oo ..]}: dequantization fused into the FMA loop.
      */
-    void dotRows(int r, float[] x, int xo, float[] out, int oo, Scratch s) {
-        float[] panel = s.panel(ROW_TILE * cols);
-        dequantizeRows(r, ROW_TILE, panel, 0, s);
-        kernel4x1(panel, x, xo, out, oo, 1, s.lanes);
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+        throw new UnsupportedOperationException(type + " has no fused kernel");
     }
 
     /**
-     * Rows per {@link #dotRows} call. Each row is an independent FMA chain; two already hide the FMA latency, and
-     * more make the method too big for C2 to inline the Vector API calls (NodeCountInliningCutoff), which is
-     * catastrophic.
+     * Rows per {@link #dotRows} call, or 0 if the type has no fused kernel (small batches then use the panels too).
+     * Each row is an independent FMA chain; two already hide the FMA latency, and more can make the method too big
+     * for C2 to inline the Vector API calls (NodeCountInliningCutoff), which is catastrophic.
      */
     int fusedRows() {
-        return ROW_TILE;
+        return 0;
     }
 
     /**
@@ -102,9 +106,11 @@ abstract class TiledMatrix implements WeightMatrix {
         return j < 4 ? q[p + j + 4] & 63 : (q[p + j + 4] & 0xF0) >> 4 | (q[p + j] & 0xC0) >> 2;
     }
 
+    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
     /** The f16 value stored little-endian at {@code q[i]}. */
     static float f16(byte[] q, int i) {
-        return Float.float16ToFloat((short) ((q[i] & 0xFF) | q[i + 1] << 8));
+        return Float.float16ToFloat((short) SHORT_LE.get(q, i));
     }
 
     @Override
@@ -137,12 +143,21 @@ abstract class TiledMatrix implements WeightMatrix {
     public final void matmul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
         checkMatmul(x, n, out, outStride, r0, r1);
         Scratch s = Scratch.get();
-        if (n <= FUSED_MAX_TOKENS) {
-            int r = r0, step = fusedRows();
-            for (; r + step <= r1; r += step) {
+        int step = fusedRows();
+        if (step > 0 && n <= FUSED_MAX_TOKENS) {
+            // Copy groups of rows (one bulk copy has a fixed cost) and run every token over each group while it is
+            // in L1.
+            int group = Math.max(1, GROUP_BYTES / (step * rowBytes)) * step;
+            int r = r0;
+            while (r + step <= r1) {
+                int count = Math.min(group, (r1 - r) / step * step);
+                byte[] raw = copyRows(r, count, s);
                 for (int t = 0; t < n; t++) {
-                    dotRows(r, x, t * cols, out, t * outStride + r, s);
+                    for (int i = 0; i < count; i += step) {
+                        dotRows(raw, i * rowBytes, x, t * cols, out, t * outStride + r + i, s);
+                    }
                 }
+                r += count;
             }
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else {
@@ -164,7 +179,7 @@ abstract class TiledMatrix implements WeightMatrix {
                     kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride, s.lanes);
                 }
                 for (; t < t1; t++) {
-                    kernel4x1(panel, x, t * cols, out, t * outStride + r, 1, s.lanes);
+                    kernel4x1(panel, x, t * cols, out, t * outStride + r, s.lanes);
                 }
             } else {
                 for (int i = 0; i < count; i++) {
@@ -214,6 +229,33 @@ abstract class TiledMatrix implements WeightMatrix {
             a33 = w3.fma(x3, a33);
         }
         int s1 = outStride, s2 = 2 * outStride, s3 = 3 * outStride;
+        if (colsV == cols) {
+            float[] acc = lanes;
+            a00.intoArray(acc, 0);
+            a10.intoArray(acc, 16);
+            a20.intoArray(acc, 32);
+            a30.intoArray(acc, 48);
+            a01.intoArray(acc, 64);
+            a11.intoArray(acc, 80);
+            a21.intoArray(acc, 96);
+            a31.intoArray(acc, 112);
+            a02.intoArray(acc, 128);
+            a12.intoArray(acc, 144);
+            a22.intoArray(acc, 160);
+            a32.intoArray(acc, 176);
+            a03.intoArray(acc, 192);
+            a13.intoArray(acc, 208);
+            a23.intoArray(acc, 224);
+            a33.intoArray(acc, 240);
+            for (int j = 0, o = oo; j < 4; j++, o += outStride) {
+                fold4(acc, 64 * j);
+                out[o] = acc[64 * j];
+                out[o + 1] = acc[64 * j + 1];
+                out[o + 2] = acc[64 * j + 2];
+                out[o + 3] = acc[64 * j + 3];
+            }
+            return;
+        }
         out[oo] = finish(a00, w, 0, x, xo, lanes);
         out[oo + s1] = finish(a01, w, 0, x, xo + c1, lanes);
         out[oo + s2] = finish(a02, w, 0, x, xo + c2, lanes);
@@ -232,8 +274,54 @@ abstract class TiledMatrix implements WeightMatrix {
         out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3, lanes);
     }
 
-    /** 4 panel rows × 1 token; out(i) at {@code oo + i·rowStep}. */
-    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, int rowStep, float[] lanes) {
+    // Two-vector permutations folding four 16-lane accumulators at once (indices ≥ 16 select from the second vector).
+    private static final VectorShuffle<Float> LOW_HALVES = shuffle(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    private static final VectorShuffle<Float> HIGH_HALVES = shuffle(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    private static final VectorShuffle<Float> LOW_QUARTERS = shuffle(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    private static final VectorShuffle<Float> HIGH_QUARTERS = shuffle(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    private static final VectorShuffle<Float> EVEN_PAIRS = shuffle(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13);
+    private static final VectorShuffle<Float> ODD_PAIRS = shuffle(2, 3, 6, 7, 10, 11, 14, 15, 2, 3, 6, 7, 10, 11, 14, 15);
+    private static final VectorShuffle<Float> EVEN = shuffle(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+    private static final VectorShuffle<Float> ODD = shuffle(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
+
+    private static VectorShuffle<Float> shuffle(int... indexes) {
+        return L == 16 ? VectorShuffle.fromValues(F, indexes) : VectorShuffle.iota(F, 0, 1, true);
+    }
+
+    /**
+     * Replaces the four accumulators stored 16 floats apart at {@code acc[i ..]} by their canonical sums in
+     * {@code acc[i .. i + 4)}: exactly the additions of {@link #foldHalves} for each (lane j + lane j+8, then +4, +2,
+     * +1), done four sums per vector add when L = 16. Accumulators go through an array because vectors passed to a
+     * method C2 does not inline are boxed, and the kernels are too big for C2 to inline this.
+     */
+    static void fold4(float[] acc, int i) {
+        if (L != 16) {
+            float s0 = foldScalar(acc, i), s1 = foldScalar(acc, i + 16), s2 = foldScalar(acc, i + 32);
+            float s3 = foldScalar(acc, i + 48);
+            acc[i] = s0;
+            acc[i + 1] = s1;
+            acc[i + 2] = s2;
+            acc[i + 3] = s3;
+            return;
+        }
+        FloatVector a = FloatVector.fromArray(F, acc, i), b = FloatVector.fromArray(F, acc, i + 16);
+        FloatVector c = FloatVector.fromArray(F, acc, i + 32), d = FloatVector.fromArray(F, acc, i + 48);
+        FloatVector ab = a.rearrange(LOW_HALVES, b).add(a.rearrange(HIGH_HALVES, b)); // a: lanes 0-7, b: 8-15
+        FloatVector cd = c.rearrange(LOW_HALVES, d).add(c.rearrange(HIGH_HALVES, d));
+        FloatVector q = ab.rearrange(LOW_QUARTERS, cd).add(ab.rearrange(HIGH_QUARTERS, cd)); // 4 lanes each
+        FloatVector p = q.rearrange(EVEN_PAIRS).add(q.rearrange(ODD_PAIRS)); // 2 lanes each
+        p.rearrange(EVEN).add(p.rearrange(ODD)).intoArray(acc, i); // lanes 0-3: a, b, c, d
+    }
+
+    private static float foldScalar(float[] v, int i) {
+        for (int h = L / 2; h > 0; h /= 2) {
+            for (int j = 0; j < h; j++) v[i + j] += v[i + j + h];
+        }
+        return v[i];
+    }
+
+    /** 4 panel rows × 1 token; out(i) at {@code oo + i}. */
+    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, float[] lanes) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < colsV; c += L) {
@@ -243,10 +331,19 @@ abstract class TiledMatrix implements WeightMatrix {
             a2 = FloatVector.fromArray(F, w, c2 + c).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, c3 + c).fma(xv, a3);
         }
+        if (colsV == cols) {
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, 16);
+            a2.intoArray(lanes, 32);
+            a3.intoArray(lanes, 48);
+            fold4(lanes, 0);
+            System.arraycopy(lanes, 0, out, oo, 4);
+            return;
+        }
         out[oo] = finish(a0, w, 0, x, xo, lanes);
-        out[oo + rowStep] = finish(a1, w, c1, x, xo, lanes);
-        out[oo + 2 * rowStep] = finish(a2, w, c2, x, xo, lanes);
-        out[oo + 3 * rowStep] = finish(a3, w, c3, x, xo, lanes);
+        out[oo + 1] = finish(a1, w, c1, x, xo, lanes);
+        out[oo + 2] = finish(a2, w, c2, x, xo, lanes);
+        out[oo + 3] = finish(a3, w, c3, x, xo, lanes);
     }
 
     /** 1 panel row (at {@code wo}) × 4 tokens; out(j) at {@code oo + j·outStride}. */
@@ -310,7 +407,8 @@ abstract class TiledMatrix implements WeightMatrix {
     /** Per-thread buffers, so hot loops never allocate. */
     static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-        final float[] lanes = new float[L];
+        /** Accumulator spill space: 16 vectors 16 floats apart (a 4×4 tile). */
+        final float[] lanes = new float[16 * 16];
         private float[] panel = new float[0];
         private byte[] bytes = new byte[0];
         private short[] shorts = new short[0];

@@ -97,6 +97,13 @@ class ModelConfigTest {
     }
 
     @Test
+    void rejectsMixtureOfExpertsModels() {
+        Metadata md = minimal("llama").putUInt32("llama.expert_count", 8);
+        assertThatThrownBy(() -> ModelConfig.from(md)).isInstanceOf(GgufException.class)
+                .hasMessageContaining("mixture-of-experts").hasMessageContaining("llama.expert_count");
+    }
+
+    @Test
     void missingOrInvalidKeysAreNamed() {
         Metadata md = minimal("llama");
         md.remove("llama.block_count");

@@ -3,6 +3,7 @@ package dev.quill.engine.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,84 +11,128 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class PagedKvCacheTest {
 
-    /** 3 layers, 2 KV heads of 24 (not a multiple of the vector width, so the scalar tail runs too). */
+    /** 3 layers, 2 KV heads of 24 (not a multiple of the vector width, so value tails run too). */
     private static final ModelConfig CONFIG = new ModelConfig(Architecture.LLAMA, 96, 3, 4, 2, 24, 24, 128, 100, 64,
             10000f, 24, 1f, 1e-5f);
+    /** Not a multiple of any vector width: positions are covered by vector lanes and the scalar tail. */
+    private static final int BLOCK = 40;
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
-    void storedKeysAndValuesReadBackThroughDotAndAccumulate(boolean f16) {
-        PagedKvCache cache = new PagedKvCache(CONFIG, 5, 4, f16);
+    void scoresAreTheOrderedFmaChainOverTheHeadDimension(boolean f16) {
+        PagedKvCache cache = new PagedKvCache(CONFIG, 3, BLOCK, f16);
         SplittableRandom rnd = new SplittableRandom(1);
-        float[] k = random(rnd, 2 * 24);
-        float[] v = random(rnd, 2 * 24);
+        float[][] keys = new float[BLOCK][];
+        for (int slot = 0; slot < BLOCK; slot++) {
+            keys[slot] = random(rnd, 48);
+            cache.store(1, 2, slot, keys[slot], 0, random(rnd, 48), 0);
+        }
         float[] q = random(rnd, 24);
-        cache.store(1, 3, 2, k, 0, v, 0);
-
         for (int head = 0; head < 2; head++) {
-            double expectedDot = 0;
-            for (int d = 0; d < 24; d++) expectedDot += (double) q[d] * stored(k[head * 24 + d], f16);
-            assertThat((double) cache.dotKey(1, 3, 2, head, q, 0)).isCloseTo(expectedDot, org.assertj.core.data.Offset.offset(1e-5));
-
-            float[] out = new float[24];
-            java.util.Arrays.fill(out, 1f);
-            cache.addValue(1, 3, 2, head, 0.5f, out, 0);
-            for (int d = 0; d < 24; d++) {
-                assertThat(out[d]).isEqualTo(Math.fma(stored(v[head * 24 + d], f16), 0.5f, 1f));
+            float[] scores = new float[BLOCK];
+            cache.keyScores(1, 2, head, BLOCK, q, 0, 0.125f, scores, 0);
+            for (int slot = 0; slot < BLOCK; slot++) {
+                float acc = 0;
+                for (int d = 0; d < 24; d++) acc = Math.fma(stored(keys[slot][head * 24 + d], f16), q[d], acc);
+                assertThat(scores[slot]).as("head %d slot %d", head, slot).isEqualTo(acc * 0.125f);
             }
         }
-        // Nothing leaked into a neighbouring slot, layer or block.
-        assertThat(cache.dotKey(1, 3, 1, 0, q, 0)).isZero();
-        assertThat(cache.dotKey(0, 3, 2, 0, q, 0)).isZero();
-        assertThat(cache.dotKey(1, 2, 2, 0, q, 0)).isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void valuesAccumulateInPositionOrderOntoTheOutput(boolean f16) {
+        PagedKvCache cache = new PagedKvCache(CONFIG, 3, BLOCK, f16);
+        SplittableRandom rnd = new SplittableRandom(2);
+        float[][] values = new float[BLOCK][];
+        for (int slot = 0; slot < BLOCK; slot++) {
+            values[slot] = random(rnd, 48);
+            cache.store(2, 0, slot, random(rnd, 48), 0, values[slot], 0);
+        }
+        float[] weights = random(rnd, BLOCK);
+        int count = 29;
+        float[] out = random(rnd, 30);
+        float[] before = out.clone();
+        cache.accumulateValues(2, 0, 1, count, weights, 0, out, 3);
+        for (int d = 0; d < 24; d++) {
+            float acc = before[3 + d];
+            for (int i = 0; i < count; i++) acc = Math.fma(stored(values[i][24 + d], f16), weights[i], acc);
+            assertThat(out[3 + d]).as("element %d", d).isEqualTo(acc);
+        }
+        assertThat(Arrays.copyOf(out, 3)).isEqualTo(Arrays.copyOf(before, 3));
+        assertThat(out[27]).isEqualTo(before[27]);
     }
 
     @Test
     void f16StorageRoundsLikeFloatToFloat16IncludingSubnormalsAndSigns() {
-        PagedKvCache cache = new PagedKvCache(CONFIG, 1, 1, true);
-        float[] k = new float[48];
-        float[] special = {0f, -0f, 1f, -2.5f, 65504f, -65504f, 6.0e-8f, -3.0e-5f, 1e-3f, 0.333333f, 1234.5f, -7e-6f};
-        System.arraycopy(special, 0, k, 0, special.length);
-        cache.store(0, 0, 0, k, 0, new float[48], 0);
-        for (int d = 0; d < 24; d++) {
-            float[] unit = new float[24];
-            unit[d] = 1f;
-            assertThat(cache.dotKey(0, 0, 0, 0, unit, 0)).as("element %d", d).isEqualTo(stored(k[d], true));
+        PagedKvCache cache = new PagedKvCache(CONFIG, 1, 16, true);
+        float[] special = {0f, -0f, 1f, -2.5f, 65504f, -65504f, 6.0e-8f, -3.0e-5f, 1e-3f, 0.333333f, 1234.5f, -7e-6f,
+                3.14159f, -1e-7f, 42f, 0.1f};
+        for (int slot = 0; slot < 16; slot++) {
+            float[] k = new float[48];
+            k[5] = special[slot];
+            cache.store(0, 0, slot, k, 0, new float[48], 0);
+        }
+        float[] unit = new float[24];
+        unit[5] = 1f;
+        float[] scores = new float[16];
+        cache.keyScores(0, 0, 0, 16, unit, 0, 1f, scores, 0);
+        for (int slot = 0; slot < 16; slot++) {
+            assertThat(scores[slot]).as("value %s", special[slot]).isEqualTo(stored(special[slot], true));
+        }
+    }
+
+    @Test
+    void storedPositionsStayInTheirOwnSlotLayerAndBlock() {
+        PagedKvCache cache = new PagedKvCache(CONFIG, 3, 4, false);
+        float[] ones = new float[48];
+        Arrays.fill(ones, 1f);
+        cache.store(1, 1, 2, ones, 0, ones, 0);
+        float[] scores = new float[4];
+        cache.keyScores(1, 1, 0, 4, ones, 0, 1f, scores, 0);
+        assertThat(scores).containsExactly(0f, 0f, 24f, 0f);
+        for (int[] elsewhere : new int[][] {{0, 1}, {2, 1}, {1, 0}, {1, 2}}) {
+            cache.keyScores(elsewhere[0], elsewhere[1], 0, 4, ones, 0, 1f, scores, 0);
+            assertThat(scores).as("layer %d block %d", elsewhere[0], elsewhere[1]).containsOnly(0f);
         }
     }
 
     @Test
     void copyBlockCopiesEveryLayerOfKeysAndValues() {
         PagedKvCache cache = new PagedKvCache(CONFIG, 4, 2, false);
-        SplittableRandom rnd = new SplittableRandom(2);
-        float[][] keys = new float[3][];
-        float[][] values = new float[3][];
+        SplittableRandom rnd = new SplittableRandom(3);
         for (int l = 0; l < 3; l++) {
-            keys[l] = random(rnd, 48);
-            values[l] = random(rnd, 48);
-            cache.store(l, 1, 1, keys[l], 0, values[l], 0);
+            for (int slot = 0; slot < 2; slot++) cache.store(l, 1, slot, random(rnd, 48), 0, random(rnd, 48), 0);
         }
         cache.copyBlock(1, 3);
         float[] q = random(rnd, 24);
+        float[] w = {0.25f, 0.75f};
         for (int l = 0; l < 3; l++) {
             for (int h = 0; h < 2; h++) {
-                assertThat(cache.dotKey(l, 3, 1, h, q, 0)).isEqualTo(cache.dotKey(l, 1, 1, h, q, 0));
+                float[] original = new float[2];
+                float[] copy = new float[2];
+                cache.keyScores(l, 1, h, 2, q, 0, 1f, original, 0);
+                cache.keyScores(l, 3, h, 2, q, 0, 1f, copy, 0);
+                assertThat(copy).isEqualTo(original).isNotEqualTo(new float[2]);
                 float[] a = new float[24];
                 float[] b = new float[24];
-                cache.addValue(l, 1, 1, h, 1f, a, 0);
-                cache.addValue(l, 3, 1, h, 1f, b, 0);
+                cache.accumulateValues(l, 1, h, 2, w, 0, a, 0);
+                cache.accumulateValues(l, 3, h, 2, w, 0, b, 0);
                 assertThat(b).isEqualTo(a).isNotEqualTo(new float[24]);
             }
         }
-        assertThat(cache.dotKey(0, 2, 1, 0, q, 0)).as("other blocks untouched").isZero();
+        float[] untouched = new float[2];
+        cache.keyScores(0, 2, 0, 2, q, 0, 1f, untouched, 0);
+        assertThat(untouched).containsOnly(0f);
     }
 
     @Test
     void sizeFollowsTheModelAndElementType() {
         assertThat(PagedKvCache.bytesPerToken(CONFIG, false)).isEqualTo(3 * 2 * (24 + 24) * 4);
-        assertThat(new PagedKvCache(CONFIG, 7, 16, true).byteSize()).isEqualTo(7 * 16 * PagedKvCache.bytesPerToken(CONFIG, true));
-        assertThat(new PagedKvCache(CONFIG, 7, 16, true).numBlocks()).isEqualTo(7);
-        assertThat(new PagedKvCache(CONFIG, 7, 16, true).blockSize()).isEqualTo(16);
+        PagedKvCache cache = new PagedKvCache(CONFIG, 7, 16, true);
+        assertThat(cache.byteSize()).isEqualTo(7 * 16 * PagedKvCache.bytesPerToken(CONFIG, true));
+        assertThat(cache.numBlocks()).isEqualTo(7);
+        assertThat(cache.blockSize()).isEqualTo(16);
     }
 
     @Test

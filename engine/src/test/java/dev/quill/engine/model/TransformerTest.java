@@ -155,6 +155,24 @@ class TransformerTest {
     }
 
     @Test
+    void batchesLargerThanOnePassRunAsSeveralPassesWithTheSameLogits() {
+        try (GgufFile file = GgufReader.open(TestModels.file(Variant.QWEN2_BIAS_TIED, GgmlType.Q5_K));
+             Transformer onePass = Models.load(file, POOL)) {
+            ModelConfig config = ModelConfig.from(file.metadata());
+            Transformer fivePerPass = new Transformer(config, ModelWeights.load(file, config), POOL, null, 5);
+            int v = config.vocabSize();
+            List<SequenceChunk> batch = List.of(
+                    new SequenceChunk(randomTokens(12, v, 11), 0, new int[] {0, 1, 2}, true),
+                    new SequenceChunk(randomTokens(3, v, 12), 0, new int[] {3}, false),
+                    new SequenceChunk(randomTokens(7, v, 13), 0, new int[] {4, 5}, false));
+            float[] expected = onePass.forward(batch, onePass.createKvCache(6, 4, false));
+            float[] split = fivePerPass.forward(batch, fivePerPass.createKvCache(6, 4, false));
+            assertThat(split).hasSize((12 + 1 + 1) * v);
+            assertArrayEquals(expected, split);
+        }
+    }
+
+    @Test
     void copiedBlockLetsASequenceDivergeFromASharedPrefix() {
         try (Transformer model = Models.load(TestModels.file(Variant.LLAMA_GQA, GgmlType.Q6_K), POOL)) {
             int[] prompt = randomTokens(6, model.vocabSize(), 9);
@@ -200,6 +218,13 @@ class TransformerTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not cover position 4");
             assertThatThrownBy(() -> model.forward(List.of(new SequenceChunk(new int[] {1}, 0, new int[] {4}, false)), cache))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("block table entry 0 = 4");
+        }
+    }
+
+    @Test
+    void anEmptyBatchGivesNoLogits() {
+        try (Transformer model = Models.load(TestModels.file(Variant.LLAMA_GQA, GgmlType.F32), POOL)) {
+            assertThat(model.forward(List.of(), model.createKvCache(1, 4, false))).isEmpty();
         }
     }
 
