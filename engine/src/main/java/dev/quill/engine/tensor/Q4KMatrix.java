@@ -39,6 +39,44 @@ final class Q4KMatrix extends TiledMatrix {
         }
     }
 
+    @Override
+    int fusedRows() {
+        return 2;
+    }
+
+    @Override
+    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int c = 0, b0 = ro, b1 = ro + rowBytes; c < cols; c += 256, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = f16(raw, b0), d1 = f16(raw, b1), n0 = f16(raw, b0 + 2), n1 = f16(raw, b1 + 2);
+            for (int j = 0; j < 8; j += 2) {
+                int q = 16 + 16 * j, xc = xo + c + 32 * j;
+                float s0 = d0 * kScale(raw, b0 + 4, j), m0 = -(n0 * kMin(raw, b0 + 4, j));
+                float s1 = d1 * kScale(raw, b1 + 4, j), m1 = -(n1 * kMin(raw, b1 + 4, j));
+                for (int k = 0; k < 32; k += L) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xc + k);
+                    a0 = low(raw, b0 + q + k).fma(s0, m0).fma(xv, a0);
+                    a1 = low(raw, b1 + q + k).fma(s1, m1).fma(xv, a1);
+                }
+                s0 = d0 * kScale(raw, b0 + 4, j + 1);
+                m0 = -(n0 * kMin(raw, b0 + 4, j + 1));
+                s1 = d1 * kScale(raw, b1 + 4, j + 1);
+                m1 = -(n1 * kMin(raw, b1 + 4, j + 1));
+                for (int k = 0; k < 32; k += L) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xc + 32 + k);
+                    a0 = high(raw, b0 + q + k).fma(s0, m0).fma(xv, a0);
+                    a1 = high(raw, b1 + q + k).fma(s1, m1).fma(xv, a1);
+                }
+            }
+        }
+        float[] acc = s.acc;
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 16);
+        fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
+        out[oo] = acc[0];
+        out[oo + 1] = acc[1];
+    }
+
     private static FloatVector low(byte[] raw, int q) {
         ByteVector v = ByteVector.fromArray(B, raw, q).and((byte) 0xF);
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);

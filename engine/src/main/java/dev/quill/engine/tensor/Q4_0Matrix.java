@@ -55,7 +55,7 @@ final class Q4_0Matrix extends TiledMatrix {
                 a1 = high(raw, b1 + 2 + k).fma(d1, o1).fma(xv, a1);
             }
         }
-        float[] acc = s.lanes;
+        float[] acc = s.acc;
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
         fold4(acc, 0); // lanes 2, 3 fold stale values that are not used

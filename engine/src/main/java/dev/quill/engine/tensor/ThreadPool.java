@@ -22,6 +22,8 @@ public final class ThreadPool implements AutoCloseable {
     private final Worker[] workers;
     private final Object callerLock = new Object();
     private volatile Job job;
+    /** The thread currently dispatching a job (so a nested call from one of its tasks runs inline). */
+    private volatile Thread dispatcher;
     private volatile boolean closed;
 
     /** A pool using every available processor. */
@@ -52,20 +54,26 @@ public final class ThreadPool implements AutoCloseable {
         if (tasks < 0) throw new IllegalArgumentException("task count " + tasks + " is negative");
         if (closed) throw new IllegalStateException("thread pool is closed");
         if (tasks == 0) return;
-        if (tasks == 1 || workers.length == 0 || Thread.currentThread() instanceof Worker) {
+        Thread self = Thread.currentThread();
+        if (tasks == 1 || workers.length == 0 || self instanceof Worker || self == dispatcher) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
         synchronized (callerLock) {
             Job j = new Job(body, tasks);
-            job = j;
-            for (Worker w : workers) {
-                if (w.parked) LockSupport.unpark(w);
-            }
-            j.work();
-            for (int spins = 0; j.pending.get() != 0; spins++) {
-                if (spins < 1 << 16) Thread.onSpinWait();
-                else Thread.yield();
+            dispatcher = self;
+            try {
+                job = j;
+                for (Worker w : workers) {
+                    if (w.parked) LockSupport.unpark(w);
+                }
+                j.work();
+                for (int spins = 0; j.pending.get() != 0; spins++) {
+                    if (spins < 1 << 16) Thread.onSpinWait();
+                    else Thread.yield();
+                }
+            } finally {
+                dispatcher = null;
             }
             Throwable error = j.error.get();
             if (error instanceof RuntimeException e) throw e;

@@ -16,17 +16,18 @@ import java.util.Objects;
  * The computation shared by every weight type. Each output is defined by one <em>canonical</em> sequence of
  * operations, which every code path below reproduces exactly, so results are batch invariant:
  * <pre>
- *   acc = 0 (L lanes);  for c = 0, L, 2L, … &lt; cols − cols % L:  acc = fma(w[r][c..c+L), x[t][c..c+L), acc)
- *   s = foldHalves(acc, lanes);  for the remaining columns c:  s = fma(w[r][c], x[t][c], s)
+ *   acc = 0 (L acc);  for c = 0, L, 2L, … &lt; cols − cols % L:  acc = fma(w[r][c..c+L), x[t][c..c+L), acc)
+ *   s = foldHalves(acc);  for the remaining columns c:  s = fma(w[r][c], x[t][c], s)
  * </pre>
  * where {@code w} is the exact dequantized weight (bit-identical to {@link Quantization#dequantize}) and
  * {@code foldHalves} adds lane i + L/2^k into lane i for k = 1, 2, … (a fixed order; never {@code reduceLanes}, whose
  * order may differ between the interpreter and compiled code).
  *
- * <p>Two paths implement it: small batches (decode) call {@link #dot4}, which subclasses override with fused
- * dequantize-and-FMA kernels reading the mapped weights directly; larger batches dequantize {@link #ROW_TILE} rows
- * into a per-thread f32 panel once and run a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing
- * each dequantized weight for every token.
+ * <p>Two paths implement it. Small batches (decode) of types with a fused kernel ({@link #dotRows}: Q8_0, Q4_0)
+ * dequantize in registers straight into the FMAs. Everything else dequantizes {@link #ROW_TILE} rows into a
+ * per-thread f32 panel once and runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each
+ * dequantized weight for every token of the chunk. The weights are never copied to the heap as a whole: kernels read
+ * a per-thread copy of the few rows they work on (see {@link #copyRows}).
  */
 abstract class TiledMatrix implements WeightMatrix {
 
@@ -176,19 +177,19 @@ abstract class TiledMatrix implements WeightMatrix {
             if (count == ROW_TILE) {
                 int t = t0;
                 for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
-                    kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride, s.lanes);
+                    kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride, s.acc);
                 }
                 for (; t < t1; t++) {
-                    kernel4x1(panel, x, t * cols, out, t * outStride + r, s.lanes);
+                    kernel4x1(panel, x, t * cols, out, t * outStride + r, s.acc);
                 }
             } else {
                 for (int i = 0; i < count; i++) {
                     int t = t0;
                     for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
-                        kernel1x4(panel, i * cols, x, t * cols, out, t * outStride + r + i, outStride, s.lanes);
+                        kernel1x4(panel, i * cols, x, t * cols, out, t * outStride + r + i, outStride, s.acc);
                     }
                     for (; t < t1; t++) {
-                        kernel1x1(panel, i * cols, x, t * cols, out, t * outStride + r + i, s.lanes);
+                        kernel1x1(panel, i * cols, x, t * cols, out, t * outStride + r + i, s.acc);
                     }
                 }
             }
@@ -196,7 +197,7 @@ abstract class TiledMatrix implements WeightMatrix {
     }
 
     /** 4 panel rows × 4 tokens (token j at {@code xo + j·cols}); out(i, j) at {@code oo + i + j·outStride}. */
-    private void kernel4x4(float[] w, float[] x, int xo, float[] out, int oo, int outStride, float[] lanes) {
+    private void kernel4x4(float[] w, float[] x, int xo, float[] out, int oo, int outStride, float[] acc) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -230,7 +231,6 @@ abstract class TiledMatrix implements WeightMatrix {
         }
         int s1 = outStride, s2 = 2 * outStride, s3 = 3 * outStride;
         if (colsV == cols) {
-            float[] acc = lanes;
             a00.intoArray(acc, 0);
             a10.intoArray(acc, 16);
             a20.intoArray(acc, 32);
@@ -256,22 +256,22 @@ abstract class TiledMatrix implements WeightMatrix {
             }
             return;
         }
-        out[oo] = finish(a00, w, 0, x, xo, lanes);
-        out[oo + s1] = finish(a01, w, 0, x, xo + c1, lanes);
-        out[oo + s2] = finish(a02, w, 0, x, xo + c2, lanes);
-        out[oo + s3] = finish(a03, w, 0, x, xo + c3, lanes);
-        out[oo + 1] = finish(a10, w, c1, x, xo, lanes);
-        out[oo + 1 + s1] = finish(a11, w, c1, x, xo + c1, lanes);
-        out[oo + 1 + s2] = finish(a12, w, c1, x, xo + c2, lanes);
-        out[oo + 1 + s3] = finish(a13, w, c1, x, xo + c3, lanes);
-        out[oo + 2] = finish(a20, w, c2, x, xo, lanes);
-        out[oo + 2 + s1] = finish(a21, w, c2, x, xo + c1, lanes);
-        out[oo + 2 + s2] = finish(a22, w, c2, x, xo + c2, lanes);
-        out[oo + 2 + s3] = finish(a23, w, c2, x, xo + c3, lanes);
-        out[oo + 3] = finish(a30, w, c3, x, xo, lanes);
-        out[oo + 3 + s1] = finish(a31, w, c3, x, xo + c1, lanes);
-        out[oo + 3 + s2] = finish(a32, w, c3, x, xo + c2, lanes);
-        out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3, lanes);
+        out[oo] = finish(a00, w, 0, x, xo, acc);
+        out[oo + s1] = finish(a01, w, 0, x, xo + c1, acc);
+        out[oo + s2] = finish(a02, w, 0, x, xo + c2, acc);
+        out[oo + s3] = finish(a03, w, 0, x, xo + c3, acc);
+        out[oo + 1] = finish(a10, w, c1, x, xo, acc);
+        out[oo + 1 + s1] = finish(a11, w, c1, x, xo + c1, acc);
+        out[oo + 1 + s2] = finish(a12, w, c1, x, xo + c2, acc);
+        out[oo + 1 + s3] = finish(a13, w, c1, x, xo + c3, acc);
+        out[oo + 2] = finish(a20, w, c2, x, xo, acc);
+        out[oo + 2 + s1] = finish(a21, w, c2, x, xo + c1, acc);
+        out[oo + 2 + s2] = finish(a22, w, c2, x, xo + c2, acc);
+        out[oo + 2 + s3] = finish(a23, w, c2, x, xo + c3, acc);
+        out[oo + 3] = finish(a30, w, c3, x, xo, acc);
+        out[oo + 3 + s1] = finish(a31, w, c3, x, xo + c1, acc);
+        out[oo + 3 + s2] = finish(a32, w, c3, x, xo + c2, acc);
+        out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3, acc);
     }
 
     // Two-vector permutations folding four 16-lane accumulators at once (indices ≥ 16 select from the second vector).
@@ -321,7 +321,7 @@ abstract class TiledMatrix implements WeightMatrix {
     }
 
     /** 4 panel rows × 1 token; out(i) at {@code oo + i}. */
-    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, float[] lanes) {
+    final void kernel4x1(float[] w, float[] x, int xo, float[] out, int oo, float[] acc) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < colsV; c += L) {
@@ -332,22 +332,22 @@ abstract class TiledMatrix implements WeightMatrix {
             a3 = FloatVector.fromArray(F, w, c3 + c).fma(xv, a3);
         }
         if (colsV == cols) {
-            a0.intoArray(lanes, 0);
-            a1.intoArray(lanes, 16);
-            a2.intoArray(lanes, 32);
-            a3.intoArray(lanes, 48);
-            fold4(lanes, 0);
-            System.arraycopy(lanes, 0, out, oo, 4);
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, 16);
+            a2.intoArray(acc, 32);
+            a3.intoArray(acc, 48);
+            fold4(acc, 0);
+            System.arraycopy(acc, 0, out, oo, 4);
             return;
         }
-        out[oo] = finish(a0, w, 0, x, xo, lanes);
-        out[oo + 1] = finish(a1, w, c1, x, xo, lanes);
-        out[oo + 2] = finish(a2, w, c2, x, xo, lanes);
-        out[oo + 3] = finish(a3, w, c3, x, xo, lanes);
+        out[oo] = finish(a0, w, 0, x, xo, acc);
+        out[oo + 1] = finish(a1, w, c1, x, xo, acc);
+        out[oo + 2] = finish(a2, w, c2, x, xo, acc);
+        out[oo + 3] = finish(a3, w, c3, x, xo, acc);
     }
 
     /** 1 panel row (at {@code wo}) × 4 tokens; out(j) at {@code oo + j·outStride}. */
-    private void kernel1x4(float[] w, int wo, float[] x, int xo, float[] out, int oo, int outStride, float[] lanes) {
+    private void kernel1x4(float[] w, int wo, float[] x, int xo, float[] out, int oo, int outStride, float[] acc) {
         int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < colsV; c += L) {
@@ -357,33 +357,33 @@ abstract class TiledMatrix implements WeightMatrix {
             a2 = wv.fma(FloatVector.fromArray(F, x, xo + c2 + c), a2);
             a3 = wv.fma(FloatVector.fromArray(F, x, xo + c3 + c), a3);
         }
-        out[oo] = finish(a0, w, wo, x, xo, lanes);
-        out[oo + outStride] = finish(a1, w, wo, x, xo + c1, lanes);
-        out[oo + 2 * outStride] = finish(a2, w, wo, x, xo + c2, lanes);
-        out[oo + 3 * outStride] = finish(a3, w, wo, x, xo + c3, lanes);
+        out[oo] = finish(a0, w, wo, x, xo, acc);
+        out[oo + outStride] = finish(a1, w, wo, x, xo + c1, acc);
+        out[oo + 2 * outStride] = finish(a2, w, wo, x, xo + c2, acc);
+        out[oo + 3 * outStride] = finish(a3, w, wo, x, xo + c3, acc);
     }
 
-    private void kernel1x1(float[] w, int wo, float[] x, int xo, float[] out, int oo, float[] lanes) {
+    private void kernel1x1(float[] w, int wo, float[] x, int xo, float[] out, int oo, float[] acc) {
         FloatVector a = FloatVector.zero(F);
         for (int c = 0; c < colsV; c += L) {
             a = FloatVector.fromArray(F, w, wo + c).fma(FloatVector.fromArray(F, x, xo + c), a);
         }
-        out[oo] = finish(a, w, wo, x, xo, lanes);
+        out[oo] = finish(a, w, wo, x, xo, acc);
     }
 
     /** Folds the accumulator and adds the scalar tail columns (element types only), in canonical order. */
-    final float finish(FloatVector acc, float[] w, int wo, float[] x, int xo, float[] lanes) {
-        float s = foldHalves(acc, lanes);
+    final float finish(FloatVector sum, float[] w, int wo, float[] x, int xo, float[] acc) {
+        float s = foldHalves(sum, acc);
         for (int c = colsV; c < cols; c++) {
             s = Math.fma(w[wo + c], x[xo + c], s);
         }
         return s;
     }
 
-    /** Sum of the lanes of {@code acc} in the canonical fold-halves order (see {@link VectorOps#foldHalves}). */
-    static float foldHalves(FloatVector acc, float[] lanes) {
-        acc.intoArray(lanes, 0);
-        return VectorOps.foldHalves(lanes);
+    /** Sum of the lanes of {@code sum} in the canonical fold-halves order, using {@code acc} as scratch. */
+    static float foldHalves(FloatVector sum, float[] acc) {
+        sum.intoArray(acc, 0);
+        return VectorOps.foldHalves(acc);
     }
 
     private void checkMatmul(float[] x, int n, float[] out, int outStride, int r0, int r1) {
@@ -408,7 +408,7 @@ abstract class TiledMatrix implements WeightMatrix {
     static final class Scratch {
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
         /** Accumulator spill space: 16 vectors 16 floats apart (a 4×4 tile). */
-        final float[] lanes = new float[16 * 16];
+        final float[] acc = new float[16 * 16];
         private float[] panel = new float[0];
         private byte[] bytes = new byte[0];
         private short[] shorts = new short[0];

@@ -58,11 +58,18 @@ class ThreadPoolTest {
     }
 
     @Test
-    void nestedLoopsRunInlineInsteadOfDeadlocking() {
+    void nestedLoopsRunInlineOnTheCallingThread() {
         try (ThreadPool pool = new ThreadPool(2)) {
-            AtomicInteger inner = new AtomicInteger();
-            pool.parallelFor(4, i -> pool.parallelFor(3, j -> inner.incrementAndGet()));
+            AtomicInteger inner = new AtomicInteger(), foreign = new AtomicInteger();
+            pool.parallelFor(4, i -> {
+                Thread outer = Thread.currentThread();
+                pool.parallelFor(3, j -> {
+                    inner.incrementAndGet();
+                    if (Thread.currentThread() != outer) foreign.incrementAndGet();
+                });
+            });
             assertThat(inner.get()).isEqualTo(12);
+            assertThat(foreign.get()).isZero();
         }
     }
 
