@@ -43,7 +43,7 @@ final class Exchange implements Generation.Watcher, AutoCloseable {
 
             @Override
             public SseStream openStream(Map<String, String> headers) {
-                stream = new SseStream(ctx.res(), true);
+                stream = new SseStream(ctx.res());
                 stream.open(headers);
                 return stream;
             }

@@ -86,7 +86,7 @@ public final class Metrics implements AutoCloseable {
     }
 
     private static void bindEngine(MeterRegistry registry, String deployment, Engine engine) {
-        gauge(registry, "quill.queue.requests", "Requests accepted by the engine and waiting to start", deployment, engine,
+        gauge(registry, "quill.queued.requests", "Requests accepted by the engine and waiting to start", deployment, engine,
                 EngineStats::queued);
         gauge(registry, "quill.running.sequences", "Sequences the engine is computing (prefill or decode)", deployment,
                 engine, EngineStats::running);

@@ -36,6 +36,10 @@ public final class QuillServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuillServer.class);
     private static final Pattern API_VERSION = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}(-preview)?$");
     private static final String ERROR_WRITTEN = "quill.error-written";
+    /** How long {@link #close()} lets requests in flight finish before cancelling them. */
+    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    /** How long stopping waits for responses still being written. */
+    private static final Duration RESPONSE_COMPLETION_WAIT = Duration.ofSeconds(5);
 
     private final ServerConfig config;
     private final Deployments deployments;
@@ -111,12 +115,6 @@ public final class QuillServer implements AutoCloseable {
     public Deployments deployments() {
         return deployments;
     }
-
-    /** How long {@link #close()} lets requests in flight finish before cancelling them. */
-    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
-
-    /** How long stopping waits for responses still being written. */
-    private static final Duration RESPONSE_COMPLETION_WAIT = Duration.ofSeconds(5);
 
     /** Shuts down gracefully, with {@link #SHUTDOWN_GRACE}; see {@link #close(Duration)}. */
     @Override

@@ -8,8 +8,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Server-sent events written straight to the response: {@code data: {json}\n\n} per event, flushed at once, and
- * {@code data: [DONE]} at the end. (Written by hand rather than with Javalin's SSE helper, which only streams when
+ * Server-sent events written straight to the response: {@code data: {json}\n\n} per event, flushed at once (once
+ * released), and {@code data: [DONE]} at the end. (Written by hand rather than with Javalin's SSE helper, which only streams when
  * the client sends {@code Accept: text/event-stream} — the OpenAI SDKs do not.) A failed write means the client
  * went away: it surfaces as {@link ClientGone}.
  */
@@ -25,25 +25,22 @@ final class SseStream {
     private final HttpServletResponse response;
     private ServletOutputStream out;
     /**
-     * Frames written while the stream is held, or null once it is released. A held stream sends nothing, headers
-     * included, so that a request the engine refuses can still be answered with a plain HTTP error (429).
+     * Frames written before {@link #release()}, or null after it. Until the engine accepts the request the stream
+     * sends nothing, headers included, so that a refusal can still be answered with a plain HTTP error (429).
      */
-    private ByteArrayOutputStream held;
+    private ByteArrayOutputStream held = new ByteArrayOutputStream();
 
-    /** @param hold keep the headers and events back until {@link #release()} */
-    SseStream(HttpServletResponse response, boolean hold) {
+    SseStream(HttpServletResponse response) {
         this.response = response;
-        this.held = hold ? new ByteArrayOutputStream() : null;
     }
 
-    /** Sets the headers and sends them unless held; call once, before the first event. */
+    /** Sets the headers (sent on {@link #release()}); call once, before the first event. */
     void open(java.util.Map<String, String> headers) {
         response.setStatus(200);
         response.setContentType("text/event-stream; charset=utf-8");
         response.setHeader("Cache-Control", "no-cache");
         response.setHeader("X-Accel-Buffering", "no");
         headers.forEach(response::setHeader);
-        if (held == null) flush(new byte[0]);
     }
 
     boolean isHeld() {

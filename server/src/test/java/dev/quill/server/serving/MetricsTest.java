@@ -69,7 +69,7 @@ class MetricsTest {
     void engineFiguresAreReadAtScrapeTime() {
         engine.stats = new EngineStats(3, 2, 10, 4, 5, 1, 200, 50, 300, 700, 2);
         String first = metrics.scrape();
-        assertThat(sample(first, "quill_queue_requests{deployment=\"alpha\"}")).isEqualTo(3);
+        assertThat(sample(first, "quill_queued_requests{deployment=\"alpha\"}")).isEqualTo(3);
         assertThat(sample(first, "quill_running_sequences{deployment=\"alpha\"}")).isEqualTo(2);
         assertThat(sample(first, "quill_kv_cache_blocks{deployment=\"alpha\",state=\"used\"}")).isEqualTo(4);
         assertThat(sample(first, "quill_kv_cache_blocks{deployment=\"alpha\",state=\"free\"}")).isEqualTo(5);
@@ -83,7 +83,7 @@ class MetricsTest {
 
         engine.stats = new EngineStats(0, 1, 10, 1, 5, 4, 400, 300, 500, 900, 2);
         String second = metrics.scrape();
-        assertThat(sample(second, "quill_queue_requests{deployment=\"alpha\"}")).isZero();
+        assertThat(sample(second, "quill_queued_requests{deployment=\"alpha\"}")).isZero();
         assertThat(sample(second, "quill_kv_cache_blocks{deployment=\"alpha\",state=\"cached\"}")).isEqualTo(4);
         assertThat(sample(second, "quill_prefix_cache_hit_ratio{deployment=\"alpha\"}")).isEqualTo(0.75);
         assertThat(sample(second, "quill_generated_tokens_total{deployment=\"alpha\"}")).isEqualTo(900);

@@ -177,7 +177,7 @@ class ServingUnderLoadTest {
         assertThat(sample(after, "quill_kv_cache_blocks{deployment=\"tiny\",state=\"used\"}")).isZero();
         assertThat(sample(after, "quill_kv_cache_blocks{deployment=\"tiny\",state=\"cached\"}")).isPositive();
         assertThat(sample(after, "quill_running_sequences" + series)).isZero();
-        assertThat(sample(after, "quill_queue_requests" + series)).isZero();
+        assertThat(sample(after, "quill_queued_requests" + series)).isZero();
     }
 
     @Test
