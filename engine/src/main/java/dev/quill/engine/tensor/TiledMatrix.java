@@ -23,7 +23,7 @@ import java.util.Objects;
  * {@code foldHalves} adds lane i + L/2^k into lane i for k = 1, 2, … (a fixed order; never {@code reduceLanes}, whose
  * order may differ between the interpreter and compiled code).
  *
- * <p>Two paths implement it. Small batches (decode) of types with a fused kernel ({@link #dotRows}: Q8_0, Q4_0)
+ * <p>Two paths implement it. Small batches (decode) of types with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K)
  * dequantize in registers straight into the FMAs. Everything else dequantizes {@link #ROW_TILE} rows into a
  * per-thread f32 panel once and runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each
  * dequantized weight for every token of the chunk. The weights are never copied to the heap as a whole: kernels read

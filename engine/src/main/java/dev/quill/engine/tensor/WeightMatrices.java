@@ -1,5 +1,7 @@
 package dev.quill.engine.tensor;
 
+import jdk.incubator.vector.FloatVector;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -13,11 +15,16 @@ public final class WeightMatrices {
      * A {@code rows × cols} matrix of {@code type} whose row-major ggml blocks start at byte 0 of {@code data}
      * (little-endian; the segment may be larger, e.g. a slice of a mapped file over 2 GiB).
      *
-     * @throws UnsupportedOperationException if Quill cannot compute with {@code type}
+     * @throws UnsupportedOperationException if Quill cannot compute with {@code type}, or the CPU's vectors are
+     *                                       narrower than 256 bits
      * @throws IllegalArgumentException if the shape is invalid, {@code cols} is not a multiple of the block size, or
      *                                  {@code data} is too small
      */
     public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
+        if (FloatVector.SPECIES_PREFERRED.length() < 8) {
+            throw new UnsupportedOperationException("Quill's kernels need 256-bit or wider vectors; this CPU's preferred"
+                    + " float vector has " + FloatVector.SPECIES_PREFERRED.length() + " lanes");
+        }
         Quantization.checkSupported(type);
         Objects.requireNonNull(data, "data");
         if (rows <= 0 || cols <= 0) {
