@@ -22,10 +22,10 @@ import java.util.Objects;
  * order may differ between the interpreter and compiled code).
  *
  * <p>Two paths implement it. Small batches (decode) of types with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K)
- * dequantize in registers straight into the FMAs (Q8_0 and Q4_0 reading the mapped weights directly). Everything else dequantizes {@link #ROW_TILE} rows into a
- * per-thread f32 panel once and runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each
- * dequantized weight for every token of the chunk. The weights are never copied to the heap as a whole: kernels read
- * a per-thread copy of the few rows they work on (see {@link #copyRows}).
+ * dequantize in registers straight into the FMAs; Q8_0 and Q4_0 read the mapped weights directly, Q4_K a per-thread
+ * copy of a group of rows. Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and
+ * runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every
+ * token of the chunk. The weights are never copied to the heap as a whole (see {@link #copyRows}).
  */
 abstract class TiledMatrix implements WeightMatrix {
 
