@@ -5,6 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.quill.engine.tensor.Quantization.SHORT_LE;
 
 
 /**
@@ -28,8 +31,11 @@ final class Q4_0Matrix extends TiledMatrix {
             for (int c = 0; c < cols; c += 32, b += BLOCK_BYTES) {
                 float d = f16(raw, b);
                 float offset = -8 * d;
-                for (int k = 0; k < 16; k += L) low(raw, b + 2 + k).fma(d, offset).intoArray(dst, o + c + k);
-                for (int k = 0; k < 16; k += L) high(raw, b + 2 + k).fma(d, offset).intoArray(dst, o + c + 16 + k);
+                for (int k = 0; k < 16; k += L) {
+                    ByteVector q = ByteVector.fromArray(B, raw, b + 2 + k);
+                    low(q).fma(d, offset).intoArray(dst, o + c + k);
+                    high(q).fma(d, offset).intoArray(dst, o + c + 16 + k);
+                }
             }
         }
     }
@@ -40,22 +46,31 @@ final class Q4_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+    boolean fusedReadsSegment() {
+        return true;
+    }
+
+    @Override
+    void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+        MemorySegment seg = data;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int c = 0, b0 = ro, b1 = ro + rowBytes; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
-            float d0 = f16(raw, b0), d1 = f16(raw, b1), o0 = -8 * d0, o1 = -8 * d1;
+        long b0 = offset, b1 = offset + rowBytes;
+        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
+            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
+            float o0 = -8 * d0, o1 = -8 * d1;
+            // Low nibbles (columns c .. c + 16) first, then high ones: the canonical column order for any L.
             for (int k = 0; k < 16; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
-                a0 = low(raw, b0 + 2 + k).fma(d0, o0).fma(xv, a0);
-                a1 = low(raw, b1 + 2 + k).fma(d1, o1).fma(xv, a1);
+                a0 = low(quants(seg, b0 + 2 + k)).fma(d0, o0).fma(xv, a0);
+                a1 = low(quants(seg, b1 + 2 + k)).fma(d1, o1).fma(xv, a1);
             }
             for (int k = 0; k < 16; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + 16 + k);
-                a0 = high(raw, b0 + 2 + k).fma(d0, o0).fma(xv, a0);
-                a1 = high(raw, b1 + 2 + k).fma(d1, o1).fma(xv, a1);
+                a0 = high(quants(seg, b0 + 2 + k)).fma(d0, o0).fma(xv, a0);
+                a1 = high(quants(seg, b1 + 2 + k)).fma(d1, o1).fma(xv, a1);
             }
         }
-        float[] acc = s.acc;
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
         fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
@@ -63,13 +78,16 @@ final class Q4_0Matrix extends TiledMatrix {
         out[oo + 1] = acc[1];
     }
 
-    /** Low nibbles as floats q; the weight (q − 8)·d is computed as fma(q, d, −8d), exact like the reference. */
-    private static FloatVector low(byte[] raw, int q) {
-        return (FloatVector) ByteVector.fromArray(B, raw, q).and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
+    private static ByteVector quants(MemorySegment seg, long q) {
+        return ByteVector.fromMemorySegment(B, seg, q, ByteOrder.LITTLE_ENDIAN);
     }
 
-    private static FloatVector high(byte[] raw, int q) {
-        return (FloatVector) ByteVector.fromArray(B, raw, q).lanewise(VectorOperators.LSHR, 4)
-                .convertShape(VectorOperators.B2F, F, 0);
+    /** Low nibbles as floats q; the weight (q − 8)·d is computed as fma(q, d, −8d), exact like the reference. */
+    private static FloatVector low(ByteVector q) {
+        return (FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static FloatVector high(ByteVector q) {
+        return (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
     }
 }

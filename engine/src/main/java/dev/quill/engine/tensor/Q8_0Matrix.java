@@ -5,6 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.quill.engine.tensor.Quantization.SHORT_LE;
 
 
 /** Q8_0: blocks of 32 elements, f16 scale d then 32 signed bytes; x = q·d (exact in f32). */
@@ -35,24 +38,35 @@ final class Q8_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
+    boolean fusedReadsSegment() {
+        return true;
+    }
+
+    @Override
+    void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+        MemorySegment seg = data;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int c = 0, b0 = ro, b1 = ro + rowBytes; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
-            // f16 scales decoded in place: a call to a helper here was not inlined (C2's budget) and cost half the time.
-            float d0 = Float.float16ToFloat((short) ((raw[b0] & 0xFF) | (raw[b0 + 1] << 8)));
-            float d1 = Float.float16ToFloat((short) ((raw[b1] & 0xFF) | (raw[b1 + 1] << 8)));
+        long b0 = offset, b1 = offset + rowBytes;
+        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
+            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
             for (int k = 0; k < 32; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
-                a0 = weights(raw, b0 + 2 + k, d0).fma(xv, a0);
-                a1 = weights(raw, b1 + 2 + k, d1).fma(xv, a1);
+                a0 = weights(seg, b0 + 2 + k, d0).fma(xv, a0);
+                a1 = weights(seg, b1 + 2 + k, d1).fma(xv, a1);
             }
         }
-        float[] acc = s.acc;
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
         fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
         out[oo] = acc[0];
         out[oo + 1] = acc[1];
+    }
+
+    /** L dequantized weights from the quants at byte {@code q} of {@code seg}. */
+    private static FloatVector weights(MemorySegment seg, long q, float d) {
+        ByteVector bytes = ByteVector.fromMemorySegment(B, seg, q, ByteOrder.LITTLE_ENDIAN);
+        return ((FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0)).mul(d);
     }
 
     /** L dequantized weights from the quants at {@code q}. */

@@ -22,10 +22,10 @@ import java.util.Objects;
  * order may differ between the interpreter and compiled code).
  *
  * <p>Two paths implement it. Small batches (decode) of types with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K)
- * dequantize in registers straight into the FMAs. Everything else dequantizes {@link #ROW_TILE} rows into a
- * per-thread f32 panel once and runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each
- * dequantized weight for every token of the chunk. The weights are never copied to the heap as a whole: kernels read
- * a per-thread copy of the few rows they work on (see {@link #copyRows}).
+ * dequantize in registers straight into the FMAs; Q8_0 and Q4_0 read the mapped weights directly, Q4_K a per-thread
+ * copy of a group of rows. Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and
+ * runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every
+ * token of the chunk. The weights are never copied to the heap as a whole (see {@link #copyRows}).
  */
 abstract class TiledMatrix implements WeightMatrix {
 
@@ -73,6 +73,22 @@ abstract class TiledMatrix implements WeightMatrix {
      */
     void dotRows(byte[] raw, int ro, float[] x, int xo, float[] out, int oo, Scratch s) {
         throw new UnsupportedOperationException(type + " has no fused kernel");
+    }
+
+    /**
+     * As {@link #dotRows(byte[], int, float[], int, float[], int, Scratch)} but reading the rows straight from
+     * {@link #data} at byte {@code offset}, for types whose {@link #fusedReadsSegment()} is true.
+     */
+    void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+        throw new UnsupportedOperationException(type + " has no segment-reading fused kernel");
+    }
+
+    /**
+     * Whether the fused kernel reads {@link #data} itself rather than a {@link #copyRows} copy. Small kernels can (the
+     * segment accesses then fit C2's inlining budget) and skip moving every weight byte twice.
+     */
+    boolean fusedReadsSegment() {
+        return false;
     }
 
     /**
@@ -143,7 +159,13 @@ abstract class TiledMatrix implements WeightMatrix {
         checkMatmul(x, n, out, outStride, r0, r1);
         Scratch s = Scratch.get();
         int step = fusedRows();
-        if (step > 0 && n <= FUSED_MAX_TOKENS) {
+        if (step > 0 && n <= FUSED_MAX_TOKENS && fusedReadsSegment()) {
+            int r = r0;
+            for (; r + step <= r1; r += step) {
+                for (int t = 0; t < n; t++) dotRows((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
+            }
+            if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
+        } else if (step > 0 && n <= FUSED_MAX_TOKENS) {
             // Copy groups of rows (one bulk copy has a fixed cost) and run every token over each group while it is
             // in L1.
             int group = Math.max(1, GROUP_BYTES / (step * rowBytes)) * step;
