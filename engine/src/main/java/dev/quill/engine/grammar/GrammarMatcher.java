@@ -153,8 +153,8 @@ public final class GrammarMatcher {
 
     /**
      * The mask for this step (see {@link #fillMask(BitSet, int)}), backed by arrays this matcher owns and refills
-     * on every call: use it before the next call. Blocking tokens in a logits row costs time in proportion to the
-     * tokens blocked, not to the vocabulary.
+     * on every call: use it before the next call. Applying it to a logits row touches the blocked tokens or the
+     * allowed ones, whichever are fewer (plus one fill of the row in the second case).
      */
     public TokenMask mask(int tokensLeft) {
         return tokenMask(computeMask(tokensLeft, true));
@@ -179,6 +179,31 @@ public final class GrammarMatcher {
 
             @Override
             public void disallowIn(float[] row, int vocab) {
+                int allowed = 0;
+                for (long w : ranks) allowed += Long.bitCount(w);
+                if (allowed < t.size / 2) keepOnlyAllowed(row, vocab, allowed);
+                else blockDisallowed(row, vocab);
+            }
+
+            /** Few allowed: save their logits, block the whole row, put them back. */
+            private void keepOnlyAllowed(float[] row, int vocab, int allowed) {
+                int[] ids = new int[allowed + t.endOfGeneration.length];
+                int count = 0;
+                for (int w = 0; w < ranks.length; w++) {
+                    for (long bits = ranks[w]; bits != 0; bits &= bits - 1) {
+                        int r = w << 6 | Long.numberOfTrailingZeros(bits);
+                        if (r < t.size && t.tokens[r] < vocab) ids[count++] = t.tokens[r];
+                    }
+                }
+                if (eog) for (int id : t.endOfGeneration) if (id < vocab) ids[count++] = id;
+                float[] kept = new float[count];
+                for (int k = 0; k < count; k++) kept[k] = row[ids[k]];
+                Arrays.fill(row, 0, vocab, Float.NEGATIVE_INFINITY);
+                for (int k = 0; k < count; k++) row[ids[k]] = kept[k];
+            }
+
+            /** Many allowed: block the others one by one. */
+            private void blockDisallowed(float[] row, int vocab) {
                 for (int id : t.outside) {
                     if (id >= vocab) break;
                     if (!(eog && t.isEndOfGeneration(id))) row[id] = Float.NEGATIVE_INFINITY;
