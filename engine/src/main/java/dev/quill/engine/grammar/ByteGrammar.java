@@ -37,10 +37,6 @@ final class ByteGrammar {
         return element >= 0 && element < REF_BASE;
     }
 
-    static boolean isRef(int element) {
-        return element >= REF_BASE;
-    }
-
     static int lo(int element) {
         return element >>> 8;
     }
@@ -92,10 +88,6 @@ final class ByteGrammar {
         if (minLength[root] >= INFINITE) {
             throw new IllegalArgumentException("rule '" + rootName + "' can never complete (every alternative recurses forever)");
         }
-    }
-
-    int ruleCount() {
-        return alternatives.length;
     }
 
     private int length(int element) {

@@ -121,10 +121,6 @@ public final class Grammar {
             return new Expr.Ref(rename.apply(grammar.root()));
         }
 
-        public boolean defines(String name) {
-            return rules.containsKey(name);
-        }
-
         /** @throws IllegalArgumentException as {@link Grammar#of(Map, String)} */
         public Grammar build(String root) {
             return new Grammar(rules, root);
