@@ -3,6 +3,7 @@ package dev.quill.engine.grammar;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -78,7 +79,7 @@ final class Automaton {
      * The masks of expensive states, most recently used last: a state that recurs (inside a free-text string the
      * state after each whole character is the same) then costs a copy instead of a walk.
      */
-    private final Map<State, CachedMask> masks = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<State, CachedMask> masks = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<State, CachedMask> eldest) {
             return size() > MASK_CACHE_SIZE;

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * A {@link Grammar} lowered to bytes, the form the {@link Automaton} runs: rules made of alternatives, each a
@@ -252,7 +253,7 @@ final class ByteGrammar {
             }
         }
 
-        private int sharedRule(Expr key, String owner, java.util.function.IntFunction<List<int[]>> body) {
+        private int sharedRule(Expr key, String owner, IntFunction<List<int[]>> body) {
             Integer existing = shared.get(key);
             if (existing != null) return existing;
             int id = newRule(owner + "-" + names.size());

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Reads GBNF, the grammar syntax of llama.cpp:
@@ -21,6 +22,8 @@ import java.util.Map;
  * is {@code root}.
  */
 final class GbnfParser {
+
+    private static final Pattern RULE_IN_MESSAGE = Pattern.compile("rule '([A-Za-z0-9_-]+)'");
 
     private final String text;
     private int pos;
@@ -49,7 +52,7 @@ final class GbnfParser {
 
     /** Where the rule a lowering error names is defined (helper rules are named after their owner + "-N"). */
     private int definitionOf(String message) {
-        var m = java.util.regex.Pattern.compile("rule '([A-Za-z0-9_-]+)'").matcher(message);
+        var m = RULE_IN_MESSAGE.matcher(message);
         if (!m.find()) return 0;
         String name = m.group(1);
         while (!definitions.containsKey(name) && name.matches(".*-[0-9]+")) name = name.substring(0, name.lastIndexOf('-'));

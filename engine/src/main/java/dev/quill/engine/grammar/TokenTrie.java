@@ -4,6 +4,7 @@ import dev.quill.engine.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.stream.IntStream;
 
 /**
  * The byte prefix tree of a vocabulary, flattened in pre-order so that a mask computation is one forward scan that
@@ -131,7 +132,7 @@ final class TokenTrie {
         rank = new int[vocabSize];
         Arrays.fill(rank, -1);
         for (int r = 0; r < count; r++) rank[tokens[r]] = r;
-        outside = java.util.stream.IntStream.range(0, vocabSize).filter(id -> rank[id] < 0).toArray();
+        outside = IntStream.range(0, vocabSize).filter(id -> rank[id] < 0).toArray();
         token = new int[n];
         for (int i = 0; i < n; i++) {
             int here = tokenOffset[i + 1] - tokenOffset[i];
