@@ -85,9 +85,10 @@ public final class Grammar {
         return b.toString();
     }
 
+    /** A short description (requests are logged); {@link #toGbnf()} has the whole grammar. */
     @Override
     public String toString() {
-        return toGbnf();
+        return "Grammar[" + rules.size() + " rules, root " + root + "]";
     }
 
     private static void checkName(String name) {
