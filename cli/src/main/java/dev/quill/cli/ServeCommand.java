@@ -1,5 +1,6 @@
 package dev.quill.cli;
 
+import dev.quill.engine.EngineOptions;
 import dev.quill.server.serving.Deployment;
 import dev.quill.server.serving.Deployments;
 import dev.quill.server.serving.QuillServer;
@@ -37,6 +38,28 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N", description = "engine threads per model (default: all cores)")
     Integer threads;
+
+    // Engine settings: given on the command line they apply to every deployment, over its config file settings.
+    @Option(names = "--kv-cache", paramLabel = "SIZE", description = "KV cache memory per model, e.g. 512MB or 2GB (default: 512MB)")
+    String kvCache;
+
+    @Option(names = "--block-size", paramLabel = "TOKENS", description = "token positions per KV cache block (default: 16)")
+    Integer blockSize;
+
+    @Option(names = "--max-batch-tokens", paramLabel = "N", description = "tokens per forward pass: running sequences' next tokens plus prompt chunks (default: 512)")
+    Integer maxBatchTokens;
+
+    @Option(names = "--max-sequences", paramLabel = "N", description = "sequences computed at once (default: 64)")
+    Integer maxSequences;
+
+    @Option(names = "--max-queue", paramLabel = "N", description = "requests waiting for the engine; more get 429 (default: 256)")
+    Integer maxQueue;
+
+    @Option(names = "--kv-f32", description = "keep the KV cache in F32 rather than F16 (twice the memory)")
+    Boolean kvF32;
+
+    @Option(names = "--no-prefix-caching", description = "do not reuse the KV cache of shared prompt prefixes")
+    Boolean noPrefixCaching;
 
     @Override
     public Integer call() throws Exception {
@@ -78,7 +101,7 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ServerConfig serverConfig() throws java.io.IOException {
+    ServerConfig serverConfig() throws java.io.IOException {
         if (model != null && config != null) throw new IllegalArgumentException("give either -m FILE or --config FILE, not both");
         ServerConfig c;
         if (config != null) {
@@ -99,6 +122,28 @@ public final class ServeCommand implements Callable<Integer> {
             if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1");
             c = c.withThreads(threads);
         }
-        return c;
+        return c.withEngineOverrides(engineSettings());
+    }
+
+    private ServerConfig.EngineSettings engineSettings() {
+        return new ServerConfig.EngineSettings(
+                kvCache == null ? 0 : kvCacheBytes(kvCache),
+                positive("--block-size", blockSize), positive("--max-batch-tokens", maxBatchTokens),
+                positive("--max-sequences", maxSequences), positive("--max-queue", maxQueue),
+                kvF32, noPrefixCaching == null ? null : !noPrefixCaching);
+    }
+
+    private static long kvCacheBytes(String size) {
+        try {
+            return EngineOptions.parseBytes(size);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--kv-cache: " + e.getMessage());
+        }
+    }
+
+    private static int positive(String option, Integer value) {
+        if (value == null) return 0;
+        if (value < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + value);
+        return value;
     }
 }

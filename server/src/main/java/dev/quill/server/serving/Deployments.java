@@ -30,9 +30,8 @@ public final class Deployments implements AutoCloseable {
         try {
             for (ServerConfig.DeploymentConfig d : config.deployments()) {
                 progress.accept("loading " + d.name() + " from " + d.model());
-                EngineOptions options = EngineOptions.defaults().withContextLength(d.contextLength());
+                EngineOptions options = d.engine().applyTo(EngineOptions.defaults().withContextLength(d.contextLength()));
                 if (config.threads() > 0) options = options.withThreads(config.threads());
-                if (d.kvCacheBytes() > 0) options = options.withKvCacheBytes(d.kvCacheBytes());
                 loaded.add(new Deployment(d, Engines.load(d.model(), options)));
             }
             return new Deployments(loaded);

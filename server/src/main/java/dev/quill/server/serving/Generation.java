@@ -43,6 +43,30 @@ final class Generation {
         default void finished(int seq, Result result) {}
     }
 
+    /**
+     * What the server follows of a run (acceptance for held streams and shutdown, token times for metrics), bound to
+     * {@link #WATCHER} by the HTTP layer for the duration of one request; all calls come from the request's thread.
+     */
+    interface Watcher {
+        Watcher NONE = new Watcher() {};
+
+        /** The engine queued every sequence; these handles cancel them. */
+        default void accepted(List<GenerationHandle> handles) {}
+
+        /** The engine refused the request (queue full, or it does not fit the model); nothing runs. */
+        default void refused(ApiException refusal) {}
+
+        default void token(int seq) {}
+
+        /** Sequence {@code seq} ended normally. */
+        default void finished(int seq) {}
+
+        /** Every sequence ended normally. */
+        default void completed() {}
+    }
+
+    static final ScopedValue<Watcher> WATCHER = ScopedValue.newInstance();
+
     /** Everything one sequence produced. */
     static final class Result {
         final StringBuilder text = new StringBuilder();
@@ -109,8 +133,15 @@ final class Generation {
         List<Result> results = new ArrayList<>(outputs.size());
         for (int i = 0; i < outputs.size(); i++) results.add(new Result());
         int remaining = outputs.size();
+        Watcher watcher = WATCHER.orElse(Watcher.NONE);
         try {
-            for (Group g : groups) handles.addAll(submit(engine, g, handles.size(), events));
+            try {
+                for (Group g : groups) handles.addAll(submit(engine, g, handles.size(), events));
+            } catch (ApiException refusal) {
+                watcher.refused(refusal);
+                throw refusal;
+            }
+            watcher.accepted(List.copyOf(handles));
             while (remaining > 0) {
                 long wait = deadlineNanos - System.nanoTime();
                 Event event = wait <= 0 ? events.poll() : events.poll(wait, TimeUnit.NANOSECONDS);
@@ -124,6 +155,7 @@ final class Generation {
                         observer.promptLogprobs(p.seq(), p.tokens());
                     }
                     case Token t -> {
+                        watcher.token(t.seq());
                         if (Float.isFinite(t.token().logprob())) {
                             result.logprobSum += t.token().logprob();
                             result.logprobCount++;
@@ -137,6 +169,7 @@ final class Generation {
                             result.completionTokens = output.generated();
                             finish(result, "stop", output.matchedStop());
                             remaining--;
+                            watcher.finished(t.seq());
                             observer.finished(t.seq(), result);
                         }
                     }
@@ -156,6 +189,7 @@ final class Generation {
                             finish(result, "stop", userStopTokenIds.contains(f.stopTokenId()) ? f.stopTokenId() : null);
                         }
                         remaining--;
+                        watcher.finished(f.seq());
                         observer.finished(f.seq(), result);
                     }
                     case Failed e -> {
@@ -164,6 +198,7 @@ final class Generation {
                     }
                 }
             }
+            watcher.completed();
             return results;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -15,11 +15,15 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,17 +37,24 @@ public final class QuillServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuillServer.class);
     private static final Pattern API_VERSION = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}(-preview)?$");
     private static final String ERROR_WRITTEN = "quill.error-written";
+    /** How long {@link #close()} lets requests in flight finish before cancelling them. */
+    public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    /** How long stopping waits for responses still being written. */
+    private static final Duration RESPONSE_COMPLETION_WAIT = Duration.ofSeconds(5);
 
     private final ServerConfig config;
     private final Deployments deployments;
     private final ApiKeys apiKeys;
     private final long created = System.currentTimeMillis() / 1000;
+    private final Metrics metrics;
+    private final Exchange.InFlight inFlight = new Exchange.InFlight();
     private final Javalin app;
 
     private QuillServer(ServerConfig config, Deployments deployments, ApiKeys apiKeys) {
         this.config = config;
         this.deployments = deployments;
         this.apiKeys = apiKeys;
+        this.metrics = new Metrics(deployments);
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
@@ -51,11 +62,16 @@ public final class QuillServer implements AutoCloseable {
             c.http.prefer405over404 = true;
             c.http.compressionStrategy = CompressionStrategy.NONE;
             c.concurrency.useVirtualThreads = true;
+            // On stop, Jetty lets responses being written complete (those of drained requests end just before).
+            c.jetty.modifyServer(server -> server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis()));
+            c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
+            c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), ctx.statusCode()));
 
             c.routes.before(this::authenticate);
             c.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
             c.routes.get("/ready", this::ready);
             c.routes.get("/info", this::info);
+            c.routes.get("/metrics", ctx -> ctx.status(200).contentType(Metrics.CONTENT_TYPE).result(metrics.scrape()));
             c.routes.get("/v1/models", this::listModels);
             c.routes.get("/v1/models/<id>", this::getModel);
             c.routes.post("/v1/completions", ctx -> completions(ctx, false));
@@ -101,9 +117,26 @@ public final class QuillServer implements AutoCloseable {
         return deployments;
     }
 
+    /** Shuts down gracefully, with {@link #SHUTDOWN_GRACE}; see {@link #close(Duration)}. */
     @Override
     public void close() {
+        close(SHUTDOWN_GRACE);
+    }
+
+    /**
+     * Shuts down gracefully: new generation requests get 503 (and {@code /ready} says so), requests in flight may
+     * finish within {@code grace}; those still running then are cancelled, so each client gets either its complete
+     * response or an error (a 503, or an error event and {@code [DONE]} on a stream). Then the port is closed. The
+     * deployments stay open: their owner closes them.
+     */
+    public void close(Duration grace) {
+        try {
+            if (!inFlight.drain(grace)) LOG.warn("requests still running after shutdown; their connections are closed");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         app.stop();
+        metrics.close();
     }
 
     // ---- routes ----
@@ -114,6 +147,7 @@ public final class QuillServer implements AutoCloseable {
     }
 
     private void ready(Context ctx) {
+        if (inFlight.draining()) throw ApiException.of(ErrorKind.UNAVAILABLE, "The server is shutting down");
         json(ctx, 200, Map.of("status", "ready", "models", deployments.all().stream().map(Deployment::name).toList()));
     }
 
@@ -149,28 +183,37 @@ public final class QuillServer implements AutoCloseable {
     }
 
     private void completions(Context ctx, boolean azure) {
+        long arrival = System.nanoTime();
         if (azure) checkApiVersion(ctx);
         JsonNode body = readJson(ctx);
         CompletionRequest request = RequestParser.completion(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
         Deployment d = select(ctx, request.options().model());
-        try (Deployment.Slot slot = d.admit()) {
-            Object response = CompletionService.serve(d, request, responder(ctx));
-            if (response != null) json(ctx, 200, response);
-        } catch (SseStream.ClientGone gone) {
-            LOG.debug("client disconnected from a completions stream; generation cancelled");
-        }
+        generate(ctx, d, arrival, responder -> CompletionService.serve(d, request, responder));
     }
 
     private void chat(Context ctx, boolean azure) {
+        long arrival = System.nanoTime();
         if (azure) checkApiVersion(ctx);
         JsonNode body = readJson(ctx);
         ChatCompletionRequest request = RequestParser.chat(body, ExtraParameters.fromHeader(ctx.header(ExtraParameters.HEADER)));
         Deployment d = select(ctx, request.options().model());
-        try (Deployment.Slot slot = d.admit()) {
-            Object response = ChatService.serve(d, request, responder(ctx));
+        generate(ctx, d, arrival, responder -> ChatService.serve(d, request, responder));
+    }
+
+    /** Runs a service with the request followed as an {@link Exchange} (held stream, timing, shutdown). */
+    private void generate(Context ctx, Deployment d, long arrivalNanos, Function<Responder, Object> service) {
+        try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos))) {
+            Object response;
+            try (Deployment.Slot slot = d.admit()) {
+                response = ScopedValue.where(Generation.WATCHER, x).call(() -> service.apply(x.responder(ctx)));
+            }
+            // Written after the slot is freed, so a client that sends its next request as soon as it has this
+            // answer never finds its own previous request still holding the slot.
+            x.finishResponse(ctx);
             if (response != null) json(ctx, 200, response);
+            x.responseSent();
         } catch (SseStream.ClientGone gone) {
-            LOG.debug("client disconnected from a chat stream; generation cancelled");
+            LOG.debug("client disconnected from {}; generation cancelled", ctx.path());
         }
     }
 
@@ -179,20 +222,14 @@ public final class QuillServer implements AutoCloseable {
                 model, ctx.header(Deployments.TAGS_HEADER));
     }
 
-    private static Responder responder(Context ctx) {
-        return new Responder() {
-            @Override
-            public void headers(Map<String, String> headers) {
-                headers.forEach(ctx::header);
-            }
-
-            @Override
-            public SseStream openStream(Map<String, String> headers) {
-                SseStream sse = new SseStream(ctx.res());
-                sse.open(headers);
-                return sse;
-            }
-        };
+    /** The route that answered, as its pattern (a bounded set of label values), or "unmatched" (404, 405). */
+    private static String endpoint(Context ctx) {
+        try {
+            var last = ctx.endpoint(); // the before-handler when no route matched
+            return last.method.isHttpMethod() ? last.path : "unmatched";
+        } catch (RuntimeException noHandlerRan) {
+            return "unmatched";
+        }
     }
 
     // ---- request reading ----
@@ -223,10 +260,19 @@ public final class QuillServer implements AutoCloseable {
         return Json.parse(readBody(ctx));
     }
 
+    /** Oversized bodies up to this size are drained before the 413 is sent (see readBody). */
+    private static final long DRAIN_LIMIT = 64L << 20;
+
     private byte[] readBody(Context ctx) {
         long limit = config.maxBodyBytes();
-        if (ctx.req().getContentLengthLong() > limit) throw tooLarge(limit);
         try (InputStream in = ctx.req().getInputStream()) {
+            long declared = ctx.req().getContentLengthLong();
+            if (declared > limit) {
+                // Read and discard a moderately oversized body so the client, still sending, gets to read the 413
+                // instead of a broken pipe; a huge one is refused without reading and the connection closes.
+                if (declared <= DRAIN_LIMIT) in.transferTo(OutputStream.nullOutputStream());
+                throw tooLarge(limit);
+            }
             byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (body.length > limit) throw tooLarge(limit);
             return body;
@@ -267,7 +313,7 @@ public final class QuillServer implements AutoCloseable {
     private static ApiException notFound(Context ctx) {
         return ApiException.notFound("not_found", "No route " + ctx.method() + " " + ctx.path()
                 + ". Routes: POST /v1/completions, POST /v1/chat/completions, POST /completions, POST /chat/completions, "
-                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready");
+                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready, GET /metrics");
     }
 
     private static ApiException methodNotAllowed(Context ctx) {

@@ -3,6 +3,7 @@ package dev.quill.server.serving;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.quill.engine.EngineOptions;
 import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.JsonFields;
 import dev.quill.server.protocol.Loc;
@@ -32,6 +33,12 @@ import java.util.Set;
  *     context_length: 0              # 0 = the model's own
  *     kv_cache: 512MB                # KV cache memory for all sequences of this model
  *     max_concurrent_requests: 64    # more at once get 429
+ *     block_size: 16                 # the engine's settings (EngineSettings); absent = the engine's default
+ *     max_batch_tokens: 512
+ *     max_sequences: 64
+ *     max_queue: 256                 # requests waiting for the engine; more get 429
+ *     kv_f32: false
+ *     prefix_caching: true
  * </pre>
  */
 public record ServerConfig(String host, int port, int threads, long maxBodyBytes, List<String> apiKeys,
@@ -46,11 +53,11 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
      *
      * @param vendor                the vendor part of {@code vendor/model_name} model names
      * @param contextLength         tokens of context to serve; 0 = the model's
-     * @param kvCacheBytes          KV cache memory; 0 = the engine's default
      * @param maxConcurrentRequests requests served at once; more are refused with 429
+     * @param engine                how the engine runs the model
      */
     public record DeploymentConfig(String name, Path model, List<String> aliases, List<String> tags, String vendor,
-                                   int contextLength, long kvCacheBytes, int maxConcurrentRequests) {
+                                   int contextLength, int maxConcurrentRequests, EngineSettings engine) {
 
         public static final String DEFAULT_VENDOR = "quill";
         public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
@@ -60,8 +67,60 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
             tags = List.copyOf(tags);
         }
 
+        /** A deployment with the engine's defaults except, when positive, its KV cache memory. */
+        public DeploymentConfig(String name, Path model, List<String> aliases, List<String> tags, String vendor,
+                                int contextLength, long kvCacheBytes, int maxConcurrentRequests) {
+            this(name, model, aliases, tags, vendor, contextLength, maxConcurrentRequests,
+                    EngineSettings.DEFAULTS.withKvCacheBytes(kvCacheBytes));
+        }
+
         public static DeploymentConfig of(String name, Path model) {
             return new DeploymentConfig(name, model, List.of(), List.of(), DEFAULT_VENDOR, 0, 0, DEFAULT_MAX_CONCURRENT_REQUESTS);
+        }
+
+        public DeploymentConfig withEngine(EngineSettings settings) {
+            return new DeploymentConfig(name, model, aliases, tags, vendor, contextLength, maxConcurrentRequests, settings);
+        }
+    }
+
+    /**
+     * The engine settings of a deployment ({@code quill serve} options or YAML keys). Each one left at 0 (or null)
+     * keeps the engine's default: see {@link EngineOptions} for the meanings and defaults.
+     */
+    public record EngineSettings(long kvCacheBytes, int blockSize, int maxBatchTokens, int maxSequences, int maxQueue,
+                                 Boolean kvF32, Boolean prefixCaching) {
+
+        public static final EngineSettings DEFAULTS = new EngineSettings(0, 0, 0, 0, 0, null, null);
+
+        public EngineSettings {
+            if (kvCacheBytes < 0 || blockSize < 0 || maxBatchTokens < 0 || maxSequences < 0 || maxQueue < 0) {
+                throw new IllegalArgumentException("engine settings must not be negative: " + this);
+            }
+        }
+
+        public EngineSettings withKvCacheBytes(long bytes) {
+            return new EngineSettings(Math.max(0, bytes), blockSize, maxBatchTokens, maxSequences, maxQueue, kvF32, prefixCaching);
+        }
+
+        /** These settings where given, {@code base} elsewhere. */
+        public EngineSettings over(EngineSettings base) {
+            return new EngineSettings(kvCacheBytes > 0 ? kvCacheBytes : base.kvCacheBytes,
+                    blockSize > 0 ? blockSize : base.blockSize, maxBatchTokens > 0 ? maxBatchTokens : base.maxBatchTokens,
+                    maxSequences > 0 ? maxSequences : base.maxSequences, maxQueue > 0 ? maxQueue : base.maxQueue,
+                    kvF32 != null ? kvF32 : base.kvF32, prefixCaching != null ? prefixCaching : base.prefixCaching);
+        }
+
+        /** The options with these settings applied. */
+        public EngineOptions applyTo(EngineOptions options) {
+            EngineOptions o = options;
+            if (kvCacheBytes > 0) o = o.withKvCacheBytes(kvCacheBytes);
+            if (blockSize > 0) o = o.withBlockSize(blockSize);
+            if (maxBatchTokens > 0) o = o.withMaxBatchTokens(maxBatchTokens);
+            if (maxSequences > 0) o = o.withMaxSequences(maxSequences);
+            if (maxQueue > 0) o = o.withMaxQueue(maxQueue);
+            if (kvF32 != null) o = o.withKvF16(!kvF32);
+            if (prefixCaching != null) o = o.withPrefixCaching(prefixCaching);
+            return o;
         }
     }
 
@@ -97,6 +156,12 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         return new ServerConfig(host, port, threads, bytes, apiKeys, deployments);
     }
 
+    /** Every deployment with {@code overrides} over its own engine settings (command-line options win). */
+    public ServerConfig withEngineOverrides(EngineSettings overrides) {
+        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys,
+                deployments.stream().map(d -> d.withEngine(overrides.over(d.engine()))).toList());
+    }
+
     /** Reads a YAML config; model paths are resolved against the file's folder. */
     public static ServerConfig load(Path file) throws IOException {
         JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
@@ -129,14 +194,21 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
             Integer context = d.int32("context_length", 0, Integer.MAX_VALUE);
             long kvCache = kvCache(d);
             Integer concurrent = d.int32("max_concurrent_requests", 1, 1_000_000);
+            EngineSettings engine = new EngineSettings(kvCache, orZero(d.int32("block_size", 1, 1024)),
+                    orZero(d.int32("max_batch_tokens", 1, Integer.MAX_VALUE)), orZero(d.int32("max_sequences", 1, 1_000_000)),
+                    orZero(d.int32("max_queue", 1, 1_000_000)), d.bool("kv_f32"), d.bool("prefix_caching"));
             rejectUnknown(d);
             deployments.add(new DeploymentConfig(name, model, aliases, tags, vendor == null ? DeploymentConfig.DEFAULT_VENDOR : vendor,
-                    context == null ? 0 : context, kvCache,
-                    concurrent == null ? DeploymentConfig.DEFAULT_MAX_CONCURRENT_REQUESTS : concurrent));
+                    context == null ? 0 : context,
+                    concurrent == null ? DeploymentConfig.DEFAULT_MAX_CONCURRENT_REQUESTS : concurrent, engine));
         }
         rejectUnknown(f);
         return new ServerConfig(host == null ? DEFAULT_HOST : host, port == null ? DEFAULT_PORT : port,
                 threads == null ? 0 : threads, maxBody == null ? DEFAULT_MAX_BODY_BYTES : maxBody, keys, deployments);
+    }
+
+    private static int orZero(Integer value) {
+        return value == null ? 0 : value;
     }
 
     /** {@code kv_cache}: bytes, or a size such as 512MB or 2GB. */
@@ -145,7 +217,7 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         if (value == null) return 0;
         if (value.isNumber()) return JsonFields.integer(value, d.loc("kv_cache"), 1, Long.MAX_VALUE);
         try {
-            return dev.quill.engine.EngineOptions.parseBytes(JsonFields.string(value, d.loc("kv_cache")));
+            return EngineOptions.parseBytes(JsonFields.string(value, d.loc("kv_cache")));
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(d.loc("kv_cache"), value, Loc.param(d.loc("kv_cache")) + ": " + e.getMessage());
         }

@@ -3,12 +3,13 @@ package dev.quill.server.serving;
 import dev.quill.server.protocol.Json;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Server-sent events written straight to the response: {@code data: {json}\n\n} per event, flushed at once, and
- * {@code data: [DONE]} at the end. (Written by hand rather than with Javalin's SSE helper, which only streams when
+ * Server-sent events written straight to the response: {@code data: {json}\n\n} per event, flushed at once (once
+ * released), and {@code data: [DONE]} at the end. (Written by hand rather than with Javalin's SSE helper, which only streams when
  * the client sends {@code Accept: text/event-stream} — the OpenAI SDKs do not.) A failed write means the client
  * went away: it surfaces as {@link ClientGone}.
  */
@@ -23,24 +24,35 @@ final class SseStream {
 
     private final HttpServletResponse response;
     private ServletOutputStream out;
+    /**
+     * Frames written before {@link #release()}, or null after it. Until the engine accepts the request the stream
+     * sends nothing, headers included, so that a refusal can still be answered with a plain HTTP error (429).
+     */
+    private ByteArrayOutputStream held = new ByteArrayOutputStream();
 
     SseStream(HttpServletResponse response) {
         this.response = response;
     }
 
-    /** Sends the headers; call once, before the first event. */
+    /** Sets the headers (sent on {@link #release()}); call once, before the first event. */
     void open(java.util.Map<String, String> headers) {
         response.setStatus(200);
         response.setContentType("text/event-stream; charset=utf-8");
         response.setHeader("Cache-Control", "no-cache");
         response.setHeader("X-Accel-Buffering", "no");
         headers.forEach(response::setHeader);
-        try {
-            out = response.getOutputStream();
-            out.flush();
-        } catch (IOException e) {
-            throw new ClientGone(e);
-        }
+    }
+
+    boolean isHeld() {
+        return held != null;
+    }
+
+    /** Sends the headers and the held frames, and every later frame at once. */
+    void release() {
+        if (held == null) return;
+        byte[] frames = held.toByteArray();
+        held = null;
+        flush(frames);
     }
 
     void send(Object event) {
@@ -52,8 +64,15 @@ final class SseStream {
     }
 
     private void write(String frame) {
+        byte[] bytes = frame.getBytes(StandardCharsets.UTF_8);
+        if (held != null) held.writeBytes(bytes);
+        else flush(bytes);
+    }
+
+    private void flush(byte[] bytes) {
         try {
-            out.write(frame.getBytes(StandardCharsets.UTF_8));
+            if (out == null) out = response.getOutputStream();
+            out.write(bytes);
             out.flush();
         } catch (IOException e) {
             throw new ClientGone(e);

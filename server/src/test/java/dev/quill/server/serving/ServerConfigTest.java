@@ -3,6 +3,7 @@ package dev.quill.server.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quill.engine.EngineOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +66,39 @@ class ServerConfigTest {
     }
 
     @Test
+    void readsTheEngineSettingsAndTheCommandLineOverridesThem() throws IOException {
+        ServerConfig c = load("""
+                deployments:
+                  - name: main
+                    model: a.gguf
+                    kv_cache: 1GB
+                    block_size: 32
+                    max_batch_tokens: 256
+                    max_sequences: 8
+                    max_queue: 4
+                    kv_f32: true
+                    prefix_caching: false
+                  - name: plain
+                    model: b.gguf
+                """);
+        ServerConfig.EngineSettings main = c.deployments().getFirst().engine();
+        assertThat(main).isEqualTo(new ServerConfig.EngineSettings(1L << 30, 32, 256, 8, 4, true, false));
+        EngineOptions options = main.applyTo(EngineOptions.defaults());
+        assertThat(options.kvCacheBytes()).isEqualTo(1L << 30);
+        assertThat(options.blockSize()).isEqualTo(32);
+        assertThat(options.maxBatchTokens()).isEqualTo(256);
+        assertThat(options.maxSequences()).isEqualTo(8);
+        assertThat(options.maxQueue()).isEqualTo(4);
+        assertThat(options.kvF16()).isFalse();
+        assertThat(options.prefixCaching()).isFalse();
+        assertThat(c.deployments().get(1).engine().applyTo(EngineOptions.defaults())).isEqualTo(EngineOptions.defaults());
+
+        ServerConfig overridden = c.withEngineOverrides(new ServerConfig.EngineSettings(0, 0, 0, 0, 2, null, true));
+        assertThat(overridden.deployments().getFirst().engine()).isEqualTo(new ServerConfig.EngineSettings(1L << 30, 32, 256, 8, 2, true, true));
+        assertThat(overridden.deployments().get(1).engine()).isEqualTo(new ServerConfig.EngineSettings(0, 0, 0, 0, 2, null, true));
+    }
+
+    @Test
     void namesWhatIsWrong() {
         assertThatThrownBy(() -> load("port: 8080")).hasMessageContaining("deployments");
         assertThatThrownBy(() -> load("deployments: [{model: m.gguf}]")).hasMessageContaining("config.deployments[0].name");
@@ -73,5 +107,8 @@ class ServerConfigTest {
         assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, kv_cache: lots}]")).hasMessageContaining("kv_cache");
         assertThatThrownBy(() -> load("deployments: [{name: m, model: a.gguf}, {name: n, model: b.gguf, aliases: [m]}]"))
                 .hasMessageContaining("'m' is used twice");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, block_size: 0}]")).hasMessageContaining("block_size");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, max_queue: many}]")).hasMessageContaining("max_queue");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, kv_f32: 1}]")).hasMessageContaining("kv_f32");
     }
 }

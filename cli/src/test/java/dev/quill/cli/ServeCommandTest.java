@@ -1,0 +1,48 @@
+package dev.quill.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quill.server.serving.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ServeCommandTest {
+
+    @TempDir Path dir;
+
+    private ServerConfig parse(String... args) throws Exception {
+        ServeCommand command = new ServeCommand();
+        new CommandLine(command).parseArgs(args);
+        return command.serverConfig();
+    }
+
+    @Test
+    void theEngineOptionsBecomeTheDeploymentsEngineSettings() throws Exception {
+        Path model = Files.createFile(dir.resolve("m.gguf"));
+        ServerConfig c = parse("-m", model.toString(), "--kv-cache", "256MB", "--block-size", "32", "--max-batch-tokens", "128",
+                "--max-sequences", "8", "--max-queue", "3", "--kv-f32", "--no-prefix-caching");
+        assertThat(c.deployments().getFirst().engine())
+                .isEqualTo(new ServerConfig.EngineSettings(256L << 20, 32, 128, 8, 3, true, false));
+        assertThat(parse("-m", model.toString()).deployments().getFirst().engine()).isEqualTo(ServerConfig.EngineSettings.DEFAULTS);
+    }
+
+    @Test
+    void theOptionsOverrideTheConfigFile() throws Exception {
+        Path config = dir.resolve("quill.yaml");
+        Files.writeString(config, "deployments: [{name: a, model: a.gguf, max_queue: 9, block_size: 8}]");
+        ServerConfig c = parse("--config", config.toString(), "--max-queue", "2");
+        assertThat(c.deployments().getFirst().engine().maxQueue()).isEqualTo(2);
+        assertThat(c.deployments().getFirst().engine().blockSize()).isEqualTo(8);
+    }
+
+    @Test
+    void badValuesAreNamed() throws Exception {
+        Path model = Files.createFile(dir.resolve("m.gguf"));
+        assertThatThrownBy(() -> parse("-m", model.toString(), "--kv-cache", "lots")).hasMessageContaining("--kv-cache").hasMessageContaining("lots");
+        assertThatThrownBy(() -> parse("-m", model.toString(), "--max-queue", "0")).hasMessageContaining("--max-queue must be at least 1");
+    }
+}

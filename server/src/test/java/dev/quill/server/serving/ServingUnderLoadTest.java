@@ -1,0 +1,294 @@
+package dev.quill.server.serving;
+
+import static dev.quill.server.serving.MetricsTest.sample;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quill.engine.Engine;
+import dev.quill.engine.EngineStats;
+import dev.quill.engine.FinishReason;
+import dev.quill.engine.GeneratedToken;
+import dev.quill.engine.GenerationHandle;
+import dev.quill.engine.GenerationListener;
+import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.fixture.ModelShape;
+import dev.quill.engine.fixture.RandomModel;
+import dev.quill.engine.model.Architecture;
+import dev.quill.engine.sampling.SamplingParams;
+import dev.quill.engine.tensor.GgmlType;
+import dev.quill.server.protocol.Json;
+import java.io.BufferedReader;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server on the real engine when requests pile up: metrics, a full queue, disconnects and shutdown. A tiny
+ * random-weight model; the engine is held with a {@link Pacer} wherever a test needs it busy, so nothing depends on
+ * how fast this machine is.
+ */
+class ServingUnderLoadTest {
+
+    private static final String COMPLETION = "{'prompt':'%s','max_tokens':%d,'temperature':0,'ignore_eos':true%s}";
+    /** More than one 16-token KV block of the synthetic vocabulary, so that a repeat finds a cached block. */
+    private static final String LONG_PROMPT = "the quick brown fox jumps over the lazy dog and then the quick brown fox "
+            + "jumps over the lazy dog once more";
+
+    @TempDir
+    static Path dir;
+    private static Path model;
+    private Deployments deployments;
+    private Engine engine;
+    private TestServer client;
+
+    @BeforeAll
+    static void writeModel() {
+        model = dir.resolve("tiny.gguf");
+        new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(11).weightStd(0.1f).write(model, m -> { });
+    }
+
+    @BeforeEach
+    void start() {
+        var engineSettings = new ServerConfig.EngineSettings(4L << 20, 16, 0, 4, 1, null, null);
+        var deployment = new ServerConfig.DeploymentConfig("tiny", model, List.of(), List.of(), "quill", 0, 16, engineSettings);
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 1, ServerConfig.DEFAULT_MAX_BODY_BYTES, List.of(), List.of(deployment));
+        deployments = Deployments.load(config, m -> { });
+        engine = deployments.all().getFirst().engine();
+        client = new TestServer(config, deployments);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        deployments.close();
+    }
+
+    /**
+     * A sequence submitted straight to the engine whose listener lets the engine loop take one step per permit (it
+     * blocks the loop on purpose): while it holds no permit, nothing else the engine runs moves either.
+     */
+    private static final class Pacer implements GenerationListener {
+        final Semaphore steps = new Semaphore(0);
+        final GenerationHandle handle;
+
+        Pacer(Engine engine) {
+            handle = engine.submit(new GenerationRequest(new int[] {1, 2, 3}, SamplingParams.GREEDY, 400, -1, false,
+                    Set.of(), true), this);
+        }
+
+        @Override
+        public void onToken(GeneratedToken token) {
+            steps.acquireUninterruptibly();
+        }
+
+        @Override
+        public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens) {}
+
+        @Override
+        public void onError(Throwable error) {}
+
+        /** Lets the engine run freely and ends this sequence. */
+        void stop() {
+            handle.cancel();
+            steps.release(1_000_000);
+        }
+    }
+
+    private String completion(String prompt, int maxTokens, String more) {
+        return COMPLETION.formatted(prompt, maxTokens, more);
+    }
+
+    private CompletableFuture<HttpResponse<String>> postAsync(String path, String json) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(client.url(path)))
+                .POST(HttpRequest.BodyPublishers.ofString(json.replace('\'', '"')))
+                .header("Content-Type", "application/json").header("extra-parameters", "pass-through").build();
+        return client.http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Waits (without timing anything) until the engine's figures satisfy the condition. */
+    private EngineStats awaitStats(Predicate<EngineStats> condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        EngineStats s;
+        while (!condition.test(s = engine.stats())) {
+            if (System.nanoTime() > deadline) throw new AssertionError("engine never got there; last: " + s);
+            Thread.sleep(5);
+        }
+        return s;
+    }
+
+    /** The JSON events of an SSE body, and whether it ended with [DONE]. */
+    private static List<JsonNode> events(String body) {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : body.split("\n")) {
+            if (line.isEmpty() || line.equals("data: [DONE]")) continue;
+            assertThat(line).startsWith("data: ");
+            out.add(Json.parse(line.substring(6).getBytes(StandardCharsets.UTF_8)));
+        }
+        return out;
+    }
+
+    private String scrape() {
+        HttpResponse<String> r = client.get("/metrics");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type").orElseThrow()).startsWith("text/plain; version=0.0.4");
+        return r.body();
+    }
+
+    @Test
+    void theMetricsMoveWithTheRequestsServed() throws Exception {
+        String before = scrape();
+        String series = "{deployment=\"tiny\"}";
+        assertThat(sample(before, "quill_generated_tokens_total" + series)).isZero();
+        assertThat(sample(before, "quill_time_to_first_token_seconds_count" + series)).isZero();
+
+        assertThat(client.post("/v1/completions", completion(LONG_PROMPT, 8, ""), "extra-parameters", "pass-through").statusCode()).isEqualTo(200);
+        TestServer.Stream stream = client.stream("/v1/completions", completion(LONG_PROMPT, 8, ",'stream':true"),
+                "extra-parameters", "pass-through");
+        assertThat(stream.done()).isTrue();
+        assertThat(client.get("/no/such/route").statusCode()).isEqualTo(404);
+        awaitStats(s -> s.running() == 0);
+
+        String after = scrape();
+        assertThat(sample(after, "quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"200\"}")).isEqualTo(2);
+        assertThat(sample(after, "quill_requests_total{endpoint=\"/metrics\",method=\"GET\",status=\"200\"}")).isEqualTo(1);
+        assertThat(sample(after, "quill_requests_total{endpoint=\"unmatched\",method=\"GET\",status=\"404\"}")).isEqualTo(1);
+        assertThat(sample(after, "quill_generated_tokens_total" + series)).isEqualTo(16);
+        assertThat(sample(after, "quill_prompt_tokens_total" + series)).isPositive();
+        assertThat(sample(after, "quill_time_to_first_token_seconds_count" + series)).isEqualTo(2);
+        assertThat(sample(after, "quill_time_per_output_token_seconds_count" + series)).isEqualTo(2);
+        assertThat(sample(after, "quill_e2e_request_latency_seconds_count" + series)).isEqualTo(2);
+        // The second request found the first one's prompt blocks cached.
+        assertThat(sample(after, "quill_prefix_cache_hit_ratio" + series)).isBetween(0.1, 0.5);
+        assertThat(sample(after, "quill_kv_cache_blocks{deployment=\"tiny\",state=\"used\"}")).isZero();
+        assertThat(sample(after, "quill_kv_cache_blocks{deployment=\"tiny\",state=\"cached\"}")).isPositive();
+        assertThat(sample(after, "quill_running_sequences" + series)).isZero();
+        assertThat(sample(after, "quill_queued_requests" + series)).isZero();
+    }
+
+    @Test
+    void aFullQueueAnswers429WithRetryAfterEvenToAStream() throws Exception {
+        Pacer pacer = new Pacer(engine);
+        try {
+            awaitStats(s -> s.queued() == 0); // the pacer started, and holds the engine
+            CompletableFuture<HttpResponse<String>> waiting = postAsync("/v1/completions", completion("once", 4, ",'stream':true"));
+            awaitStats(s -> s.queued() == 1); // the queue (max 1) is full
+
+            HttpResponse<String> refusedStream = client.post("/v1/completions", completion("twice", 4, ",'stream':true"),
+                    "extra-parameters", "pass-through");
+            HttpResponse<String> refused = client.post("/v1/chat/completions",
+                    "{'messages':[{'role':'user','content':'hi'}],'max_tokens':4}");
+            for (HttpResponse<String> r : List.of(refusedStream, refused)) {
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+                assertThat(r.headers().firstValue("content-type").orElseThrow()).startsWith("application/json");
+                assertThat(Integer.parseInt(r.headers().firstValue("retry-after").orElseThrow())).isBetween(1, 60);
+                assertThat(Json.parse(r.body().getBytes()).get("error").get("code").asText()).isEqualTo("too_many_requests");
+            }
+
+            pacer.stop();
+            HttpResponse<String> served = waiting.get(20, TimeUnit.SECONDS);
+            assertThat(served.statusCode()).isEqualTo(200);
+            assertThat(served.body()).endsWith("data: [DONE]\n\n");
+            assertThat(events(served.body())).allSatisfy(e -> assertThat(e.has("error")).isFalse());
+        } finally {
+            pacer.stop();
+        }
+        assertThat(sample(scrape(), "quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"429\"}")).isEqualTo(1);
+    }
+
+    @Test
+    void aClientThatLeavesAStreamFreesItsKvBlocks() throws Exception {
+        Pacer pacer = new Pacer(engine);
+        try {
+            awaitStats(s -> s.queued() == 0);
+            // 400 tokens take 400 engine steps; the test grants far fewer, so only the disconnect can end it.
+            try (BufferedReader reader = client.openStream("/v1/completions", completion(LONG_PROMPT, 400, ",'stream':true"),
+                    "extra-parameters", "pass-through")) {
+                pacer.steps.release(3);
+                assertThat(reader.readLine()).startsWith("data: ");
+            }
+            int granted = 3;
+            while (engine.stats().running() != 1 && granted < 200) {
+                pacer.steps.release();
+                granted++;
+                Thread.sleep(5);
+            }
+            assertThat(engine.stats().running()).as("only the pacer runs once the stream is cancelled").isEqualTo(1);
+        } finally {
+            pacer.stop();
+        }
+        EngineStats idle = awaitStats(s -> s.running() == 0 && s.queued() == 0);
+        assertThat(idle.kvBlocksUsed()).isZero();
+        assertThat(idle.kvBlocksFree() + idle.kvBlocksCached()).isEqualTo(idle.kvBlocksTotal());
+    }
+
+    @Test
+    void shutdownLetsRequestsInFlightFinishAndRefusesNewOnes() throws Exception {
+        Pacer pacer = new Pacer(engine);
+        Thread closer;
+        try {
+            awaitStats(s -> s.queued() == 0);
+            CompletableFuture<HttpResponse<String>> inFlight = postAsync("/v1/completions", completion("once", 6, ",'stream':true"));
+            awaitStats(s -> s.queued() == 1);
+            closer = Thread.startVirtualThread(() -> client.server.close(Duration.ofSeconds(60)));
+            awaitReadyStatus(503);
+            HttpResponse<String> late = client.post("/v1/completions", completion("late", 2, ""), "extra-parameters", "pass-through");
+            assertThat(late.statusCode()).isEqualTo(503);
+            assertThat(late.body()).contains("service_unavailable");
+
+            pacer.stop();
+            HttpResponse<String> finished = inFlight.get(20, TimeUnit.SECONDS);
+            assertThat(finished.statusCode()).isEqualTo(200);
+            assertThat(finished.body()).endsWith("data: [DONE]\n\n");
+            List<JsonNode> events = events(finished.body());
+            assertThat(events).allSatisfy(e -> assertThat(e.has("error")).isFalse());
+            assertThat(events.getLast().get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+        } finally {
+            pacer.stop();
+        }
+        assertThat(closer.join(Duration.ofSeconds(20))).as("close() returned").isTrue();
+    }
+
+    @Test
+    void shutdownCancelsWhatOutlastsTheGraceWithAnErrorEventAndDone() throws Exception {
+        Pacer pacer = new Pacer(engine);
+        Thread closer;
+        try {
+            awaitStats(s -> s.queued() == 0);
+            CompletableFuture<HttpResponse<String>> inFlight = postAsync("/v1/completions", completion("once", 480, ",'stream':true"));
+            awaitStats(s -> s.queued() == 1);
+            closer = Thread.startVirtualThread(() -> client.server.close(Duration.ZERO));
+            awaitReadyStatus(503);
+            pacer.stop();
+            HttpResponse<String> cut = inFlight.get(20, TimeUnit.SECONDS);
+            assertThat(cut.statusCode()).isEqualTo(200);
+            assertThat(cut.body()).endsWith("data: [DONE]\n\n");
+            assertThat(events(cut.body()).getLast().get("error").get("code").asText()).isEqualTo("service_unavailable");
+        } finally {
+            pacer.stop();
+        }
+        assertThat(closer.join(Duration.ofSeconds(20))).as("close() returned").isTrue();
+    }
+
+    private void awaitReadyStatus(int status) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (client.get("/ready").statusCode() != status) {
+            if (System.nanoTime() > deadline) throw new AssertionError("/ready never answered " + status);
+            Thread.sleep(5);
+        }
+    }
+}
