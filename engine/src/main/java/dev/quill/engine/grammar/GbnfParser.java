@@ -25,8 +25,12 @@ final class GbnfParser {
 
     private static final Pattern RULE_IN_MESSAGE = Pattern.compile("rule '([A-Za-z0-9_-]+)'");
 
+    /** Deeper nesting is refused rather than risking the parser's stack. */
+    static final int MAX_DEPTH = 200;
+
     private final String text;
     private int pos;
+    private int depth;
     private final Map<String, Expr> rules = new LinkedHashMap<>();
     private final Map<String, Integer> firstReference = new LinkedHashMap<>();
     private final Map<String, Integer> definitions = new LinkedHashMap<>();
@@ -137,8 +141,10 @@ final class GbnfParser {
                 return negated ? chars.negate() : chars;
             }
             case '(' -> {
+                if (++depth > MAX_DEPTH) throw error("groups nested deeper than " + MAX_DEPTH, start);
                 pos++;
                 Expr inner = alternatives();
+                depth--;
                 skipSpace();
                 if (peek() != ')') throw error("expected ')' to close the group opened at " + where(start), pos);
                 pos++;

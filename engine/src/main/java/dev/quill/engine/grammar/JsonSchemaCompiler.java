@@ -42,7 +42,11 @@ final class JsonSchemaCompiler {
     private static final Chars PLAIN = Chars.of(0x20, Chars.MAX_CODE_POINT).minus(Chars.anyOf("\"\\"));
     private static final Chars HEX = Chars.ranges('0', '9', 'a', 'f', 'A', 'F');
 
+    /** Deeper nesting is refused rather than risking the compiler's stack. */
+    private static final int MAX_DEPTH = 100;
+
     private final Map<String, Object> root;
+    private int depth;
     private final Map<String, Expr> rules = new LinkedHashMap<>();
     /** Schema location (a JSON Pointer) to the rule compiled for it, for $ref targets. */
     private final Map<String, String> refRules = new HashMap<>();
@@ -80,6 +84,17 @@ final class JsonSchemaCompiler {
     // ---- schemas ---------------------------------------------------------------------------------------------
 
     private Expr schema(Object node, String pointer) {
+        if (++depth > MAX_DEPTH) {
+            throw new UnsupportedSchemaException("schema", at(pointer), "schemas nested deeper than " + MAX_DEPTH + " are not supported");
+        }
+        try {
+            return schemaAt(node, pointer);
+        } finally {
+            depth--;
+        }
+    }
+
+    private Expr schemaAt(Object node, String pointer) {
         if (Boolean.TRUE.equals(node)) return anyValueRef();
         if (Boolean.FALSE.equals(node)) throw new InvalidSchemaException("false", at(pointer), "the schema false admits no value");
         if (!(node instanceof Map<?, ?> raw)) throw new InvalidSchemaException("schema", at(pointer), "a schema must be an object or a boolean");
@@ -522,8 +537,9 @@ final class JsonSchemaCompiler {
             }
         }
         for (BigDecimal bound : new BigDecimal[] {lo, hi}) {
-            if (bound != null && bound.abs().compareTo(BigDecimal.TEN.pow(100)) > 0) {
-                throw new UnsupportedSchemaException(bound == lo ? "minimum" : "maximum", at(pointer), "bounds beyond 1e100 are not supported");
+            if (bound != null && (bound.abs().compareTo(BigDecimal.TEN.pow(100)) > 0 || bound.stripTrailingZeros().scale() > 100)) {
+                throw new UnsupportedSchemaException(bound == lo ? "minimum" : "maximum", at(pointer),
+                        "bounds beyond 1e100 or with more than 100 decimals are not supported");
             }
         }
         return new Bounds(lo, loInclusive, hi, hiInclusive);

@@ -43,6 +43,14 @@ class GbnfParserTest {
         assertThat(matches(g, "c")).isTrue();
     }
 
+    @Test
+    void deepNestingIsRefusedNotOverflowed() {
+        String deep = "root ::= " + "(".repeat(5000) + "\"a\"" + ")".repeat(5000);
+        assertThatThrownBy(() -> Grammars.gbnf(deep)).isInstanceOf(GrammarSyntaxException.class).hasMessageContaining("nested deeper");
+        assertThatThrownBy(() -> Grammars.regex("(".repeat(5000) + "a" + ")".repeat(5000)))
+                .isInstanceOf(GrammarSyntaxException.class).hasMessageContaining("nested deeper");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiterString = " => ", quoteCharacter = '`', textBlock = """
             root ::= "abc => 1 => 10 => unterminated string literal
