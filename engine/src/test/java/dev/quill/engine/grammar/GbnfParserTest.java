@@ -65,6 +65,7 @@ class GbnfParserTest {
             root ::= "\\q" => 1 => 11 => unknown escape
             root = "a" => 1 => 6 => expected '::='
             root ::= "a"\\n  b ::= b "c" | "d" => 2 => 3 => left-recursive
+            root ::= (("a"{1000}){1000}){1000} => 1 => 1 => too large
             """)
     void errorsSayWhatAndWhere(String text, int line, int column, String message) {
         String grammar = text.replace("\\n", "\n");
