@@ -3,6 +3,7 @@ package dev.quill.engine.grammar;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -78,7 +79,7 @@ final class Automaton {
      * The masks of expensive states, most recently used last: a state that recurs (inside a free-text string the
      * state after each whole character is the same) then costs a copy instead of a walk.
      */
-    private final Map<State, CachedMask> masks = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<State, CachedMask> masks = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<State, CachedMask> eldest) {
             return size() > MASK_CACHE_SIZE;
@@ -141,7 +142,9 @@ final class Automaton {
             bounds[boundCount++] = hi[i] + 1;
         }
         Arrays.sort(bounds, 0, boundCount);
-        Map<StateKey, State> bySubset = new HashMap<>();
+        // Distinct subsets are few (at most one per interval): a list beats hashing them.
+        List<long[]> subsets = new ArrayList<>();
+        List<State> successors = new ArrayList<>();
         long[] subset = new long[(n + 63) >>> 6];
         for (int k = 0; k + 1 < boundCount; k++) {
             int from = bounds[k], to = bounds[k + 1];
@@ -156,11 +159,14 @@ final class Automaton {
             }
             State successor = dead;
             if (any) {
-                StateKey key = new StateKey(subset.clone());
-                successor = bySubset.get(key);
-                if (successor == null) {
+                int known = -1;
+                for (int j = 0; j < subsets.size() && known < 0; j++) if (Arrays.equals(subsets.get(j), subset)) known = j;
+                if (known >= 0) {
+                    successor = successors.get(known);
+                } else {
                     successor = advance(s, subset);
-                    bySubset.put(key, successor);
+                    subsets.add(subset.clone());
+                    successors.add(successor);
                 }
             }
             Arrays.fill(row, from, to, successor);
@@ -387,24 +393,15 @@ final class Automaton {
         masks.put(s, new CachedMask(words, maxDistance));
     }
 
-    int stateCount() {
-        return states.size();
-    }
-
-    /** Hashable contents of an int or long array. */
-    private record StateKey(Object array, int hash) {
+    /** A state's stacks as a hash key. */
+    private record StateKey(int[] stacks, int hash) {
         StateKey(int[] stacks) {
             this(stacks, Arrays.hashCode(stacks));
         }
 
-        StateKey(long[] bits) {
-            this(bits, Arrays.hashCode(bits));
-        }
-
         @Override
         public boolean equals(Object o) {
-            if (!(o instanceof StateKey k) || k.hash != hash) return false;
-            return array instanceof int[] a ? Arrays.equals(a, (int[]) k.array) : Arrays.equals((long[]) array, (long[]) k.array);
+            return o instanceof StateKey k && k.hash == hash && Arrays.equals(stacks, k.stacks);
         }
 
         @Override

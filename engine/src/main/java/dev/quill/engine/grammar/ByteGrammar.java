@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * A {@link Grammar} lowered to bytes, the form the {@link Automaton} runs: rules made of alternatives, each a
@@ -21,6 +22,7 @@ final class ByteGrammar {
 
     static final int END = -1;
     static final int REF_BASE = 1 << 16;
+    static final int MAX_ELEMENTS = 4_000_000;
     /** "Cannot complete": larger than any real length, small enough that sums of a few never overflow. */
     static final int INFINITE = Integer.MAX_VALUE / 4;
 
@@ -35,10 +37,6 @@ final class ByteGrammar {
 
     static boolean isBytes(int element) {
         return element >= 0 && element < REF_BASE;
-    }
-
-    static boolean isRef(int element) {
-        return element >= REF_BASE;
     }
 
     static int lo(int element) {
@@ -92,10 +90,6 @@ final class ByteGrammar {
         if (minLength[root] >= INFINITE) {
             throw new IllegalArgumentException("rule '" + rootName + "' can never complete (every alternative recurses forever)");
         }
-    }
-
-    int ruleCount() {
-        return alternatives.length;
     }
 
     private int length(int element) {
@@ -166,6 +160,7 @@ final class ByteGrammar {
         final List<String> names = new ArrayList<>();
         final List<List<int[]>> rules = new ArrayList<>();
         private final Map<Expr, Integer> shared = new HashMap<>();
+        private long emitted;
 
         Lowering(Map<String, Expr> source) {
             this.source = source;
@@ -196,15 +191,15 @@ final class ByteGrammar {
         private void emit(Expr e, IntList out, String owner) {
             switch (e) {
                 case Expr.Literal literal -> {
-                    for (byte b : literal.text().getBytes(StandardCharsets.UTF_8)) out.add(bytes(b & 0xFF, b & 0xFF));
+                    for (byte b : literal.text().getBytes(StandardCharsets.UTF_8)) put(out, bytes(b & 0xFF, b & 0xFF));
                 }
                 case Chars chars -> {
                     List<int[]> sequences = Utf8Sequences.of(chars);
                     if (sequences.size() == 1) {
                         int[] s = sequences.getFirst();
-                        for (int k = 0; k < s.length; k += 2) out.add(bytes(s[k], s[k + 1]));
+                        for (int k = 0; k < s.length; k += 2) put(out, bytes(s[k], s[k + 1]));
                     } else {
-                        out.add(REF_BASE + sharedRule(chars, owner, id -> {
+                        put(out, REF_BASE + sharedRule(chars, owner, id -> {
                             List<int[]> alts = new ArrayList<>(sequences.size());
                             for (int[] s : sequences) {
                                 int[] alt = new int[s.length / 2];
@@ -220,14 +215,14 @@ final class ByteGrammar {
                     if (id == null) {
                         throw new IllegalArgumentException("rule '" + owner + "' refers to undefined rule '" + ref.name() + "'");
                     }
-                    out.add(REF_BASE + id);
+                    put(out, REF_BASE + id);
                 }
                 case Expr.Seq seq -> {
                     for (Expr item : seq.items()) emit(item, out, owner);
                 }
                 case Expr.Alt alt -> {
                     if (alt.options().size() == 1) emit(alt.options().getFirst(), out, owner);
-                    else out.add(REF_BASE + sharedRule(alt, owner, id -> alternativesOf(alt, owner)));
+                    else put(out, REF_BASE + sharedRule(alt, owner, id -> alternativesOf(alt, owner)));
                 }
                 case Expr.Repeat repeat -> emitRepeat(repeat, out, owner);
             }
@@ -238,10 +233,10 @@ final class ByteGrammar {
             for (int i = 0; i < repeat.min(); i++) emit(item, out, owner);
             if (repeat.max() == Expr.UNBOUNDED) {
                 // star ::= item star | ""
-                out.add(REF_BASE + sharedRule(new Expr.Repeat(item, 0, Expr.UNBOUNDED), owner, id -> {
+                put(out, REF_BASE + sharedRule(new Expr.Repeat(item, 0, Expr.UNBOUNDED), owner, id -> {
                     var loop = new IntList();
                     emit(item, loop, owner);
-                    loop.add(REF_BASE + id);
+                    put(loop, REF_BASE + id);
                     return List.of(loop.toArray(), new int[0]);
                 }));
             } else if (repeat.max() > repeat.min()) {
@@ -252,21 +247,30 @@ final class ByteGrammar {
                     previous = sharedRule(new Expr.Repeat(item, 0, k), owner, id -> {
                         var once = new IntList();
                         emit(item, once, owner);
-                        if (below >= 0) once.add(REF_BASE + below);
+                        if (below >= 0) put(once, REF_BASE + below);
                         return List.of(once.toArray(), new int[0]);
                     });
                 }
-                out.add(REF_BASE + previous);
+                put(out, REF_BASE + previous);
             }
         }
 
-        private int sharedRule(Expr key, String owner, java.util.function.IntFunction<List<int[]>> body) {
+        private int sharedRule(Expr key, String owner, IntFunction<List<int[]>> body) {
             Integer existing = shared.get(key);
             if (existing != null) return existing;
             int id = newRule(owner + "-" + names.size());
             shared.put(key, id);
             rules.set(id, body.apply(id));
             return id;
+        }
+
+        /** Appends one element, refusing grammars that would not fit in memory (nested large repetitions). */
+        private void put(IntList out, int element) {
+            if (++emitted > MAX_ELEMENTS) {
+                throw new IllegalArgumentException("the grammar is too large: more than " + MAX_ELEMENTS
+                        + " elements once repetitions are expanded");
+            }
+            out.add(element);
         }
 
         private static int bytes(int lo, int hi) {

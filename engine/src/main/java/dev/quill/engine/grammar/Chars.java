@@ -1,6 +1,7 @@
 package dev.quill.engine.grammar;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * A set of Unicode code points, kept as sorted, disjoint, non-adjacent closed ranges. Surrogates (U+D800..U+DFFF)
@@ -34,7 +35,7 @@ public final class Chars implements Expr {
 
     /** Every code point of {@code text}. */
     public static Chars anyOf(String text) {
-        return ranges(text.codePoints().flatMap(c -> java.util.stream.IntStream.of(c, c)).toArray());
+        return ranges(text.codePoints().flatMap(c -> IntStream.of(c, c)).toArray());
     }
 
     /**

@@ -95,14 +95,6 @@ public sealed interface Expr permits Expr.Literal, Chars, Expr.Ref, Expr.Seq, Ex
         }
     }
 
-    static Expr literal(String text) {
-        return new Literal(text);
-    }
-
-    static Expr ref(String name) {
-        return new Ref(name);
-    }
-
     /** The items in order; a single item is returned as is. */
     static Expr seq(Expr... items) {
         return items.length == 1 ? items[0] : new Seq(List.of(items));

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Reads GBNF, the grammar syntax of llama.cpp:
@@ -22,8 +23,14 @@ import java.util.Map;
  */
 final class GbnfParser {
 
+    private static final Pattern RULE_IN_MESSAGE = Pattern.compile("rule '([A-Za-z0-9_-]+)'");
+
+    /** Deeper nesting is refused rather than risking the parser's stack. */
+    static final int MAX_DEPTH = 200;
+
     private final String text;
     private int pos;
+    private int depth;
     private final Map<String, Expr> rules = new LinkedHashMap<>();
     private final Map<String, Integer> firstReference = new LinkedHashMap<>();
     private final Map<String, Integer> definitions = new LinkedHashMap<>();
@@ -49,7 +56,7 @@ final class GbnfParser {
 
     /** Where the rule a lowering error names is defined (helper rules are named after their owner + "-N"). */
     private int definitionOf(String message) {
-        var m = java.util.regex.Pattern.compile("rule '([A-Za-z0-9_-]+)'").matcher(message);
+        var m = RULE_IN_MESSAGE.matcher(message);
         if (!m.find()) return 0;
         String name = m.group(1);
         while (!definitions.containsKey(name) && name.matches(".*-[0-9]+")) name = name.substring(0, name.lastIndexOf('-'));
@@ -134,8 +141,10 @@ final class GbnfParser {
                 return negated ? chars.negate() : chars;
             }
             case '(' -> {
+                if (++depth > MAX_DEPTH) throw error("groups nested deeper than " + MAX_DEPTH, start);
                 pos++;
                 Expr inner = alternatives();
+                depth--;
                 skipSpace();
                 if (peek() != ')') throw error("expected ')' to close the group opened at " + where(start), pos);
                 pos++;

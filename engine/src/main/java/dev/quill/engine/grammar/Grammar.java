@@ -85,9 +85,10 @@ public final class Grammar {
         return b.toString();
     }
 
+    /** A short description (requests are logged); {@link #toGbnf()} has the whole grammar. */
     @Override
     public String toString() {
-        return toGbnf();
+        return "Grammar[" + rules.size() + " rules, root " + root + "]";
     }
 
     private static void checkName(String name) {
@@ -119,10 +120,6 @@ public final class Grammar {
             UnaryOperator<String> rename = name -> prefix + "-" + name;
             for (var rule : grammar.rules().entrySet()) rule(rename.apply(rule.getKey()), renameRefs(rule.getValue(), rename));
             return new Expr.Ref(rename.apply(grammar.root()));
-        }
-
-        public boolean defines(String name) {
-            return rules.containsKey(name);
         }
 
         /** @throws IllegalArgumentException as {@link Grammar#of(Map, String)} */

@@ -125,40 +125,97 @@ public final class GrammarMatcher {
      * @throws IllegalStateException if this matcher was made without a tokenizer
      */
     public void fillMask(BitSet out, int tokensLeft) {
-        fill(out, computeMask(tokensLeft, true));
+        toIds(out, computeMask(tokensLeft, true));
     }
 
     /** {@link #fillMask(BitSet, int)} that walks the trie even when the state's mask is remembered. */
     void fillMaskUncached(BitSet out, int tokensLeft) {
-        fill(out, computeMask(tokensLeft, false));
+        toIds(out, computeMask(tokensLeft, false));
     }
 
-    private static void fill(BitSet out, long[] words) {
+    private void toIds(BitSet out, long[] ranks) {
         out.clear();
-        out.or(BitSet.valueOf(words));
+        for (int r = nextSet(ranks, 0); r >= 0; r = nextSet(ranks, r + 1)) out.set(trie.tokens[r]);
+        if (state.accepting) for (int eog : trie.endOfGeneration) out.set(eog);
+    }
+
+    private int nextSet(long[] ranks, int from) {
+        int w = from >>> 6;
+        if (w >= ranks.length) return -1;
+        long word = ranks[w] & -1L << from;
+        while (word == 0) {
+            if (++w == ranks.length) return -1;
+            word = ranks[w];
+        }
+        int r = w << 6 | Long.numberOfTrailingZeros(word);
+        return r < trie.size ? r : -1;
     }
 
     /**
-     * The mask for this step (see {@link #fillMask(BitSet, int)}), backed by an array this matcher owns and refills
-     * on every call: use it before the next call.
+     * The mask for this step (see {@link #fillMask(BitSet, int)}), backed by arrays this matcher owns and refills
+     * on every call: use it before the next call. Applying it to a logits row touches the blocked tokens or the
+     * allowed ones, whichever are fewer (plus one fill of the row in the second case).
      */
     public TokenMask mask(int tokensLeft) {
-        long[] words = computeMask(tokensLeft, true);
-        int vocab = requireTrie().vocabSize;
+        return tokenMask(computeMask(tokensLeft, true));
+    }
+
+    /** {@link #mask(int)} that walks the trie even when the state's mask is remembered. */
+    TokenMask maskUncached(int tokensLeft) {
+        return tokenMask(computeMask(tokensLeft, false));
+    }
+
+    private TokenMask tokenMask(long[] ranks) {
+        TokenTrie t = trie;
+        boolean eog = state.accepting;
         return new TokenMask() {
             @Override
             public boolean allows(int token) {
-                return token >= 0 && token < vocab && (words[token >>> 6] & 1L << token) != 0;
+                if (token < 0 || token >= t.vocabSize) return false;
+                if (t.isEndOfGeneration(token)) return eog;
+                int r = t.rank[token];
+                return r >= 0 && (ranks[r >>> 6] & 1L << r) != 0;
             }
 
             @Override
-            public void disallowIn(float[] row, int size) {
-                for (int w = 0; w << 6 < size; w++) {
-                    long blocked = ~words[w];
+            public void disallowIn(float[] row, int vocab) {
+                int allowed = 0;
+                for (long w : ranks) allowed += Long.bitCount(w);
+                if (allowed < t.size / 2) keepOnlyAllowed(row, vocab, allowed);
+                else blockDisallowed(row, vocab);
+            }
+
+            /** Few allowed: save their logits, block the whole row, put them back. */
+            private void keepOnlyAllowed(float[] row, int vocab, int allowed) {
+                int[] ids = new int[allowed + t.endOfGeneration.length];
+                int count = 0;
+                for (int w = 0; w < ranks.length; w++) {
+                    for (long bits = ranks[w]; bits != 0; bits &= bits - 1) {
+                        int r = w << 6 | Long.numberOfTrailingZeros(bits);
+                        if (r < t.size && t.tokens[r] < vocab) ids[count++] = t.tokens[r];
+                    }
+                }
+                if (eog) for (int id : t.endOfGeneration) if (id < vocab) ids[count++] = id;
+                float[] kept = new float[count];
+                for (int k = 0; k < count; k++) kept[k] = row[ids[k]];
+                Arrays.fill(row, 0, vocab, Float.NEGATIVE_INFINITY);
+                for (int k = 0; k < count; k++) row[ids[k]] = kept[k];
+            }
+
+            /** Many allowed: block the others one by one. */
+            private void blockDisallowed(float[] row, int vocab) {
+                for (int id : t.outside) {
+                    if (id >= vocab) break;
+                    if (!(eog && t.isEndOfGeneration(id))) row[id] = Float.NEGATIVE_INFINITY;
+                }
+                for (int id = t.vocabSize; id < vocab; id++) row[id] = Float.NEGATIVE_INFINITY; // padded logits
+                for (int w = 0; w < ranks.length; w++) {
+                    long blocked = ~ranks[w];
                     while (blocked != 0) {
-                        int token = w << 6 | Long.numberOfTrailingZeros(blocked);
-                        if (token >= size) break;
-                        row[token] = Float.NEGATIVE_INFINITY;
+                        int r = w << 6 | Long.numberOfTrailingZeros(blocked);
+                        if (r >= t.size) break;
+                        int id = t.tokens[r];
+                        if (id < vocab) row[id] = Float.NEGATIVE_INFINITY;
                         blocked &= blocked - 1;
                     }
                 }
@@ -166,9 +223,10 @@ public final class GrammarMatcher {
         };
     }
 
+    /** The allowed tokens (end-of-generation ones aside) as bits by rank (see {@link TokenTrie}). */
     private long[] computeMask(int tokensLeft, boolean useCache) {
         TokenTrie t = requireTrie();
-        int size = (t.vocabSize >>> 6) + 1; // room for the spare bit at vocabSize
+        int size = (t.size >>> 6) + 1; // room for the spare bit at rank t.size
         if (words == null || words.length != size) {
             words = new long[size];
             scratch = new long[size];
@@ -177,21 +235,18 @@ public final class GrammarMatcher {
         Automaton.CachedMask cached = useCache ? automaton.cachedMask(state) : null;
         if (cached != null && cached.maxDistance() <= limit) {
             System.arraycopy(cached.words(), 0, words, 0, size);
-        } else {
-            // One pass fills both the valid tokens (cacheable) and those that also fit the budget.
-            Arrays.fill(words, 0);
-            long[] valid = limit >= UNLIMITED ? words : scratch;
-            if (valid != words) Arrays.fill(valid, 0);
-            int maxDistance = walk(t, valid, words, limit);
-            int spare = t.vocabSize;
-            valid[spare >>> 6] &= ~(1L << spare);
-            words[spare >>> 6] &= ~(1L << spare);
-            if (visited > t.nodeCount() / CACHE_WORTHY) automaton.cacheMask(state, valid.clone(), maxDistance);
-            if (!state.accepting && isEmpty(words)) System.arraycopy(valid, 0, words, 0, size);
+            return words;
         }
-        if (state.accepting) {
-            for (int eog : t.endOfGeneration) words[eog >>> 6] |= 1L << eog;
-        }
+        // One pass fills both the valid tokens (cacheable) and those that also fit the budget.
+        Arrays.fill(words, 0);
+        long[] valid = limit >= UNLIMITED ? words : scratch;
+        if (valid != words) Arrays.fill(valid, 0);
+        int maxDistance = walk(t, valid, words, limit);
+        int spare = t.size;
+        valid[spare >>> 6] &= ~(1L << spare);
+        words[spare >>> 6] &= ~(1L << spare);
+        if (visited > t.nodeCount() / CACHE_WORTHY) automaton.cacheMask(state, valid.clone(), maxDistance);
+        if (!state.accepting && isEmpty(words)) System.arraycopy(valid, 0, words, 0, size);
         return words;
     }
 
@@ -207,7 +262,8 @@ public final class GrammarMatcher {
      * that can never complete (the dead one included) skips the whole subtree, since no continuation can rescue it.
      * A node's tokens go into {@code valid}, and into {@code within} too when their state can complete within
      * {@code limit} bytes. A subtree whose bytes all lie in the current state's run (see {@link Automaton#run}) is
-     * taken whole without visiting it. Returns the largest completion distance of a valid token (or more).
+     * taken whole, as one range of ranks, without visiting it. Returns the largest completion distance of a valid
+     * token (or more).
      */
     private int walk(TokenTrie t, long[] valid, long[] within, int limit) {
         Automaton.State[] at = walk;
@@ -215,8 +271,9 @@ public final class GrammarMatcher {
         at[0] = state;
         visited = 0;
         if (!state.canContinue()) return 0;
-        int[] node = t.node, skip = t.skip, token = t.token, height = t.height;
+        int[] node = t.node, skip = t.skip, token = t.token, height = t.height, tokenOffset = t.tokenOffset;
         long[] below = t.below;
+        byte[] kinds = t.kind;
         int n = node.length;
         int maxDistance = 0;
         int count = 0;
@@ -234,23 +291,25 @@ public final class GrammarMatcher {
                 i = skip[i];
                 continue;
             }
-            int id = token[i];
-            if (id >= 0) {
-                valid[id >>> 6] |= 1L << id;
-                within[id >>> 6] |= (distance <= limit ? 1L : 0L) << id;
+            int r = token[i];
+            if (r >= 0) {
+                valid[r >>> 6] |= 1L << r;
+                within[r >>> 6] |= (distance <= limit ? 1L : 0L) << r;
             } else {
-                allow(t, t.tokenOffset[i], t.tokenOffset[i + 1], valid, within, distance <= limit);
+                setRange(valid, tokenOffset[i], tokenOffset[i + 1]);
+                if (distance <= limit) setRange(within, tokenOffset[i], tokenOffset[i + 1]);
             }
             maxDistance = Math.max(maxDistance, distance);
             at[d] = s;
             int end = skip[i];
-            byte kind = t.kind[i];
+            byte kind = kinds[i];
             if (end - i > SHORTCUT_MIN && kind != TokenTrie.OTHER) {
                 int h = height[i];
                 if (h > s.runLength && (s.runLength < 0 || s.runTruncated)) automaton.run(s, h);
                 if (h <= s.runLength && (kind == TokenTrie.ASCII || s.runChars) && s.runMaxDistance <= limit
                         && (below[2 * i] & ~s.runLo) == 0 && (below[2 * i + 1] & ~s.runHi) == 0) {
-                    allow(t, t.tokenOffset[i + 1], t.tokenOffset[end], valid, within, true);
+                    setRange(valid, tokenOffset[i + 1], tokenOffset[end]);
+                    setRange(within, tokenOffset[i + 1], tokenOffset[end]);
                     maxDistance = Math.max(maxDistance, s.runMaxDistance);
                     i = end;
                     continue;
@@ -262,13 +321,18 @@ public final class GrammarMatcher {
         return maxDistance;
     }
 
-    private static void allow(TokenTrie t, int from, int to, long[] valid, long[] within, boolean inBudget) {
-        int[] tokens = t.tokens;
-        for (int k = from; k < to; k++) {
-            int id = tokens[k];
-            valid[id >>> 6] |= 1L << id;
-            if (inBudget) within[id >>> 6] |= 1L << id;
+    /** Sets bits {@code from .. to - 1}. */
+    private static void setRange(long[] bits, int from, int to) {
+        if (from >= to) return;
+        int first = from >>> 6, last = (to - 1) >>> 6;
+        long firstMask = -1L << from, lastMask = -1L >>> -to;
+        if (first == last) {
+            bits[first] |= firstMask & lastMask;
+            return;
         }
+        bits[first] |= firstMask;
+        for (int w = first + 1; w < last; w++) bits[w] = -1L;
+        bits[last] |= lastMask;
     }
 
     private TokenTrie requireTrie() {

@@ -3,7 +3,10 @@ package dev.quill.engine.grammar;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -39,7 +42,11 @@ final class JsonSchemaCompiler {
     private static final Chars PLAIN = Chars.of(0x20, Chars.MAX_CODE_POINT).minus(Chars.anyOf("\"\\"));
     private static final Chars HEX = Chars.ranges('0', '9', 'a', 'f', 'A', 'F');
 
+    /** Deeper nesting is refused rather than risking the compiler's stack. */
+    private static final int MAX_DEPTH = 100;
+
     private final Map<String, Object> root;
+    private int depth;
     private final Map<String, Expr> rules = new LinkedHashMap<>();
     /** Schema location (a JSON Pointer) to the rule compiled for it, for $ref targets. */
     private final Map<String, String> refRules = new HashMap<>();
@@ -77,6 +84,17 @@ final class JsonSchemaCompiler {
     // ---- schemas ---------------------------------------------------------------------------------------------
 
     private Expr schema(Object node, String pointer) {
+        if (++depth > MAX_DEPTH) {
+            throw new UnsupportedSchemaException("schema", at(pointer), "schemas nested deeper than " + MAX_DEPTH + " are not supported");
+        }
+        try {
+            return schemaAt(node, pointer);
+        } finally {
+            depth--;
+        }
+    }
+
+    private Expr schemaAt(Object node, String pointer) {
         if (Boolean.TRUE.equals(node)) return anyValueRef();
         if (Boolean.FALSE.equals(node)) throw new InvalidSchemaException("false", at(pointer), "the schema false admits no value");
         if (!(node instanceof Map<?, ?> raw)) throw new InvalidSchemaException("schema", at(pointer), "a schema must be an object or a boolean");
@@ -187,7 +205,7 @@ final class JsonSchemaCompiler {
                 throw new UnsupportedSchemaException(key, at(pointer), "'" + key + "' combined with " + keyword + " is not supported");
             }
         }
-        List<?> values = keyword.equals("const") ? java.util.Collections.singletonList(s.get("const")) : list(s, "enum", pointer);
+        List<?> values = keyword.equals("const") ? Collections.singletonList(s.get("const")) : list(s, "enum", pointer);
         List<Expr> options = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (Object value : values) {
@@ -293,30 +311,30 @@ final class JsonSchemaCompiler {
      * generated without escape sequences, which keeps "different text" equal to "different key".
      */
     private Expr quotedKeyExcept(Set<String> names) {
-        TreeMap<Integer, Object> trie = new TreeMap<>();
+        NameTrie trie = new NameTrie();
         for (String name : names) {
-            TreeMap<Integer, Object> node = trie;
-            for (int cp : name.codePoints().toArray()) {
-                @SuppressWarnings("unchecked")
-                TreeMap<Integer, Object> child = (TreeMap<Integer, Object>) node.computeIfAbsent(cp, k -> new TreeMap<Integer, Object>());
-                node = child;
-            }
-            node.put(-1, Boolean.TRUE); // end of a name
+            NameTrie node = trie;
+            for (int cp : name.codePoints().toArray()) node = node.children.computeIfAbsent(cp, k -> new NameTrie());
+            node.endsName = true;
         }
         return Expr.seq(new Expr.Literal("\""), notIn(trie), new Expr.Literal("\""));
     }
 
-    /** Strings of plain characters that avoid every name ending in {@code node}'s subtree. */
-    @SuppressWarnings("unchecked")
-    private Expr notIn(TreeMap<Integer, Object> node) {
+    /** The names as a code point trie. */
+    private static final class NameTrie {
+        final TreeMap<Integer, NameTrie> children = new TreeMap<>();
+        boolean endsName;
+    }
+
+    /** Strings of plain characters that, following the path to {@code node}, spell none of the names. */
+    private static Expr notIn(NameTrie node) {
         List<Expr> options = new ArrayList<>();
-        if (!node.containsKey(-1)) options.add(Expr.EMPTY);
+        if (!node.endsName) options.add(Expr.EMPTY);
         Chars other = PLAIN;
-        for (var e : node.entrySet()) {
-            if (e.getKey() < 0) continue;
-            Chars c = Chars.of(e.getKey());
+        for (var child : node.children.entrySet()) {
+            Chars c = Chars.of(child.getKey());
             other = other.minus(c);
-            if (PLAIN.contains(e.getKey())) options.add(Expr.seq(c, notIn((TreeMap<Integer, Object>) e.getValue())));
+            if (PLAIN.contains(child.getKey())) options.add(Expr.seq(c, notIn(child.getValue())));
         }
         options.add(Expr.seq(other, Expr.star(PLAIN)));
         return Expr.alt(options);
@@ -519,8 +537,9 @@ final class JsonSchemaCompiler {
             }
         }
         for (BigDecimal bound : new BigDecimal[] {lo, hi}) {
-            if (bound != null && bound.abs().compareTo(BigDecimal.TEN.pow(100)) > 0) {
-                throw new UnsupportedSchemaException(bound == lo ? "minimum" : "maximum", at(pointer), "bounds beyond 1e100 are not supported");
+            if (bound != null && (bound.abs().compareTo(BigDecimal.TEN.pow(100)) > 0 || bound.stripTrailingZeros().scale() > 100)) {
+                throw new UnsupportedSchemaException(bound == lo ? "minimum" : "maximum", at(pointer),
+                        "bounds beyond 1e100 or with more than 100 decimals are not supported");
             }
         }
         return new Bounds(lo, loInclusive, hi, hiInclusive);
@@ -597,7 +616,7 @@ final class JsonSchemaCompiler {
         if (!target.startsWith("#")) {
             throw new UnsupportedSchemaException("$ref", at(pointer), "only local references (#/...) are supported, not '" + target + "'");
         }
-        String fragment = java.net.URLDecoder.decode(target.substring(1).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        String fragment = URLDecoder.decode(target.substring(1).replace("+", "%2B"), StandardCharsets.UTF_8);
         String existing = refRules.get(fragment);
         if (existing != null) return existing;
         if (!fragment.isEmpty() && !fragment.startsWith("/")) {

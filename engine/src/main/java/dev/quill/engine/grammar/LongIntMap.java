@@ -48,10 +48,6 @@ final class LongIntMap {
         return true;
     }
 
-    int size() {
-        return size;
-    }
-
     void clear() {
         if (size == 0) return;
         if (keys.length > 1024 && size < keys.length / 64) {

@@ -34,6 +34,7 @@ final class RegexParser {
 
     private final String text;
     private int pos;
+    private int depth;
 
     private RegexParser(String text) {
         this.text = text;
@@ -130,6 +131,7 @@ final class RegexParser {
         char c = peek();
         switch (c) {
             case '(' -> {
+                if (++depth > GbnfParser.MAX_DEPTH) throw error("groups nested deeper than " + GbnfParser.MAX_DEPTH, start);
                 pos++;
                 if (eat('?')) {
                     if (eat(':')) {
@@ -144,6 +146,7 @@ final class RegexParser {
                 }
                 Expr inner = alternatives();
                 if (!eat(')')) throw error("missing ')' for the group opened at column " + (start + 1));
+                depth--;
                 return inner;
             }
             case '[' -> {

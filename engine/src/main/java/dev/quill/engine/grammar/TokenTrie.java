@@ -4,17 +4,22 @@ import dev.quill.engine.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.stream.IntStream;
 
 /**
  * The byte prefix tree of a vocabulary, flattened in pre-order so that a mask computation is one forward scan that
  * jumps over every subtree the grammar rules out. Built once per {@link Tokenizer} instance and cached.
  *
  * <p>Node {@code i} (the root is implicit) is {@code node[i] = depth << 8 | byte}, at depth 1 for a token's first
- * byte; its subtree is nodes {@code i + 1 .. skip[i] - 1}. The tokens whose bytes end exactly at node {@code i} are
- * {@code tokens[tokenOffset[i] .. tokenOffset[i + 1])} (several when two tokens spell the same bytes, such as a
- * byte-fallback token and a normal one), so the tokens below node {@code i} are the slice {@code tokenOffset[i + 1]
- * .. tokenOffset[skip[i]]}. For the common case {@code token[i]} is the node's only token, {@link #vocabSize} when
- * it has none (a spare bit past the vocabulary, so marking it needs no branch), or {@link #MANY} when it has several.
+ * byte; its subtree is nodes {@code i + 1 .. skip[i] - 1}.
+ *
+ * <p>Tokens are numbered by <em>rank</em>, their order in the trie: the tokens whose bytes end exactly at node
+ * {@code i} have the ranks {@code tokenOffset[i] .. tokenOffset[i + 1] - 1} (several when two tokens spell the
+ * same bytes, such as a byte-fallback token and a normal one), so the tokens below node {@code i} are the rank
+ * range {@code tokenOffset[i + 1] .. tokenOffset[skip[i]] - 1}. Masks are kept by rank, where a whole subtree is one
+ * range of bits. {@code tokens[rank]} is the token id, {@code rank[id]} its rank (-1 outside the trie). For the
+ * common case {@code token[i]} is the rank of the node's only token, {@link #size} when it has none (a spare bit
+ * past the last rank, so marking it needs no branch), or {@link #MANY} when it has several.
  *
  * <p>For taking uniform subtrees whole, {@code below[2i], below[2i+1]} hold the ASCII bytes that occur below node
  * {@code i}, {@code height[i]} how many bytes deep its subtree goes, and {@code kind[i]} is {@link #ASCII} when
@@ -33,6 +38,11 @@ final class TokenTrie {
     private static final Map<Tokenizer, TokenTrie> CACHE = new WeakHashMap<>();
 
     final int vocabSize;
+    /** Tokens in the trie. */
+    final int size;
+    final int[] rank;
+    /** Token ids not in the trie, ascending. */
+    final int[] outside;
     final int[] node;
     final int[] skip;
     final int[] token;
@@ -118,10 +128,15 @@ final class TokenTrie {
         tokens = new int[count];
         int[] fill = Arrays.copyOf(tokenOffset, n);
         for (int k = 0; k < count; k++) tokens[fill[tokenNode[k]]++] = order[k];
+        size = count;
+        rank = new int[vocabSize];
+        Arrays.fill(rank, -1);
+        for (int r = 0; r < count; r++) rank[tokens[r]] = r;
+        outside = IntStream.range(0, vocabSize).filter(id -> rank[id] < 0).toArray();
         token = new int[n];
         for (int i = 0; i < n; i++) {
             int here = tokenOffset[i + 1] - tokenOffset[i];
-            token[i] = here == 0 ? vocabSize : here == 1 ? tokens[tokenOffset[i]] : MANY;
+            token[i] = here == 0 ? count : here == 1 ? tokenOffset[i] : MANY;
         }
 
         // UTF-8 decoding state after each node, parents first; then fold each node into its parent, last node first.

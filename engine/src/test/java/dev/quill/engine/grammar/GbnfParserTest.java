@@ -43,6 +43,14 @@ class GbnfParserTest {
         assertThat(matches(g, "c")).isTrue();
     }
 
+    @Test
+    void deepNestingIsRefusedNotOverflowed() {
+        String deep = "root ::= " + "(".repeat(5000) + "\"a\"" + ")".repeat(5000);
+        assertThatThrownBy(() -> Grammars.gbnf(deep)).isInstanceOf(GrammarSyntaxException.class).hasMessageContaining("nested deeper");
+        assertThatThrownBy(() -> Grammars.regex("(".repeat(5000) + "a" + ")".repeat(5000)))
+                .isInstanceOf(GrammarSyntaxException.class).hasMessageContaining("nested deeper");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiterString = " => ", quoteCharacter = '`', textBlock = """
             root ::= "abc => 1 => 10 => unterminated string literal
@@ -57,6 +65,7 @@ class GbnfParserTest {
             root ::= "\\q" => 1 => 11 => unknown escape
             root = "a" => 1 => 6 => expected '::='
             root ::= "a"\\n  b ::= b "c" | "d" => 2 => 3 => left-recursive
+            root ::= (("a"{1000}){1000}){1000} => 1 => 1 => too large
             """)
     void errorsSayWhatAndWhere(String text, int line, int column, String message) {
         String grammar = text.replace("\\n", "\n");

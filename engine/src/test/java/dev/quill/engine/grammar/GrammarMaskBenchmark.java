@@ -1,7 +1,6 @@
 package dev.quill.engine.grammar;
 
 import dev.quill.engine.tokenizer.Tokenizer;
-import java.util.BitSet;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -19,6 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Token-mask computation on the real Llama 2 (32k) and Llama 3 (128k) vocabularies.
  *
+ * Each operation computes a mask and applies it to a logits row, as the scheduler does before sampling.
  * <ul>
  *   <li>{@code replay}: a fresh matcher (cold caches, as for a new request) replays a JSON document token by token,
  *       computing the mask before every token with a 300-token budget. Time per operation / {@code steps} (printed
@@ -60,7 +60,7 @@ public class GrammarMaskBenchmark {
     private Tokenizer tokenizer;
     private Grammar grammar;
     private int[] document;
-    private final BitSet mask = new BitSet();
+    private float[] row;
     private GrammarMatcher insideString;
     private GrammarMatcher afterKey;
 
@@ -75,6 +75,7 @@ public class GrammarMaskBenchmark {
         }
         if (!check.isComplete()) throw new IllegalStateException("the document is incomplete");
         System.out.printf("%n%s: %d trie nodes, replay = %d steps%n", vocabulary, TokenTrie.of(tokenizer).nodeCount(), document.length);
+        row = new float[tokenizer.vocabSize()];
         insideString = grammar.matcher(tokenizer);
         insideString.acceptString("{\"name\":\"Ada");
         afterKey = grammar.matcher(tokenizer);
@@ -100,32 +101,30 @@ public class GrammarMaskBenchmark {
     }
 
     @Benchmark
-    public int replay() {
+    public float[] replay() {
         GrammarMatcher m = grammar.matcher(tokenizer);
-        int allowed = 0;
         for (int i = 0; i < document.length; i++) {
-            m.fillMask(mask, 300 - i);
-            allowed += mask.cardinality();
+            m.mask(300 - i).disallowIn(row, row.length);
             m.acceptToken(document[i]);
         }
-        return allowed;
+        return row;
     }
 
     @Benchmark
-    public BitSet maskInsideString() {
-        insideString.fillMask(mask, 300);
-        return mask;
+    public float[] maskInsideString() {
+        insideString.mask(300).disallowIn(row, row.length);
+        return row;
     }
 
     @Benchmark
-    public BitSet walkInsideString() {
-        insideString.fillMaskUncached(mask, 300);
-        return mask;
+    public float[] walkInsideString() {
+        insideString.maskUncached(300).disallowIn(row, row.length);
+        return row;
     }
 
     @Benchmark
-    public BitSet maskAfterKey() {
-        afterKey.fillMask(mask, 300);
-        return mask;
+    public float[] maskAfterKey() {
+        afterKey.mask(300).disallowIn(row, row.length);
+        return row;
     }
 }

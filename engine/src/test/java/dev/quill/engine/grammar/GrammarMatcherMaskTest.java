@@ -2,6 +2,7 @@ package dev.quill.engine.grammar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.quill.engine.sampling.TokenMask;
 import dev.quill.engine.tokenizer.Tokenizer;
 import java.util.BitSet;
 import java.util.List;
@@ -45,6 +46,7 @@ class GrammarMatcherMaskTest {
                 assertThat(mask).as("step %d, walked", step).isEqualTo(expected);
                 m.fillMask(mask);
                 assertThat(mask).as("step %d, remembered", step).isEqualTo(expected);
+                assertSameAs(m.mask(Integer.MAX_VALUE), expected, tokenizer.vocabSize());
                 int budget = 2 + random.nextInt(6);
                 m.fillMask(mask, budget);
                 assertThat(mask).as("step %d with %d tokens left", step, budget).isEqualTo(bruteForce(m, tokenizer, budget));
@@ -94,6 +96,17 @@ class GrammarMatcherMaskTest {
         byte[] out = java.util.Arrays.copyOf(head, head.length + more.length);
         for (int i = 0; i < more.length; i++) out[head.length + i] = (byte) more[i];
         return out;
+    }
+
+    /** The mask handed to the sampler allows and blocks the same tokens (in a row with padding past the vocabulary). */
+    static void assertSameAs(TokenMask mask, BitSet expected, int vocab) {
+        float[] row = new float[vocab + 3];
+        mask.disallowIn(row, row.length);
+        for (int id = 0; id < row.length; id++) {
+            boolean allowed = expected.get(id);
+            assertThat(mask.allows(id)).as("allows(%d)", id).isEqualTo(allowed);
+            assertThat(row[id]).as("row[%d]", id).isEqualTo(allowed ? 0f : Float.NEGATIVE_INFINITY);
+        }
     }
 
     /** Tries every token on a copy: the definition the trie walk must reproduce. */

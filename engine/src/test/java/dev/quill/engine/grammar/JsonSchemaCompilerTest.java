@@ -385,6 +385,15 @@ class JsonSchemaCompilerTest {
                     .hasMessageContaining("'" + keyword + "'").hasMessageContaining(pointer);
         }
 
+        @Test
+        void deepNestingIsRefusedNotOverflowed() {
+            Map<String, Object> schema = Map.of("type", "string");
+            for (int i = 0; i < 3000; i++) schema = Map.of("type", "array", "items", schema);
+            Map<String, Object> deep = schema;
+            assertThatThrownBy(() -> Grammars.jsonSchema(deep)).isInstanceOf(UnsupportedSchemaException.class)
+                    .hasMessageContaining("nested deeper");
+        }
+
         @ParameterizedTest(name = "{0}")
         @MethodSource("dev.quill.engine.grammar.JsonSchemaCompilerTest#invalid")
         void malformedSchemasAreNamedWithTheirLocation(String schema, String keyword, String pointer) {
