@@ -7,9 +7,11 @@ import java.util.List;
 /**
  * Log-probabilities of one position: the chosen token's and the most likely alternatives'.
  *
- * <p>Always computed from the RAW logits row, i.e. the model's full softmax at temperature 1, before logit bias,
- * penalties, temperature, masks or filters. That is what evaluation harnesses (perplexity, multiple-choice scoring
- * through prompt echo) expect, and it makes a token's logprob independent of how it was sampled (vLLM's default).
+ * <p>Computed from the row it is given, at temperature 1. The scheduler gives it the RAW logits (the model's full
+ * softmax before logit bias, penalties, temperature or filters) — what evaluation harnesses (perplexity,
+ * multiple-choice scoring through prompt echo) expect, and vLLM's default — except for grammar-constrained
+ * sequences, whose grammar mask is applied first so that the reported distribution is the one actually sampled
+ * from (issue 6).
  *
  * <p>NaN logits count as -infinity. If the largest logit is +infinity, the tokens at +infinity share the probability
  * equally, as in {@link Sampler}. Impossible tokens get a logprob of -infinity; mapping that to a wire format is the
