@@ -1,5 +1,6 @@
 package dev.quill.engine;
 
+import dev.quill.engine.grammar.Grammar;
 import dev.quill.engine.sampling.SamplingParams;
 import java.util.Set;
 
@@ -14,6 +15,9 @@ import java.util.Set;
  * @param promptLogprobs also report the logprob (and {@code logprobs} alternatives) of every prompt token
  * @param stopTokenIds   extra token ids that end generation (besides the model's end-of-generation tokens)
  * @param ignoreEos      keep generating past end-of-generation tokens (benchmarks)
+ * @param grammar        constrains the generated text (JSON schema, GBNF, regex, choice), or null; see
+ *                       {@link dev.quill.engine.grammar.Grammars}. The sequence ends with STOP once the text is
+ *                       complete and nothing else may follow, or nothing else fits in the tokens left
  */
 public record GenerationRequest(
         int[] prompt,
@@ -22,7 +26,8 @@ public record GenerationRequest(
         int logprobs,
         boolean promptLogprobs,
         Set<Integer> stopTokenIds,
-        boolean ignoreEos) {
+        boolean ignoreEos,
+        Grammar grammar) {
 
     public GenerationRequest {
         if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt must contain at least one token");
@@ -31,7 +36,18 @@ public record GenerationRequest(
         stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
     }
 
+    /** An unconstrained request. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, int logprobs, boolean promptLogprobs,
+                             Set<Integer> stopTokenIds, boolean ignoreEos) {
+        this(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, null);
+    }
+
     public static GenerationRequest of(int[] prompt, SamplingParams sampling, int maxTokens) {
         return new GenerationRequest(prompt, sampling, maxTokens, -1, false, Set.of(), false);
+    }
+
+    /** This request with its output constrained by {@code grammar} (null: unconstrained). */
+    public GenerationRequest withGrammar(Grammar grammar) {
+        return new GenerationRequest(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar);
     }
 }

@@ -8,12 +8,14 @@ import dev.quill.engine.GenerationHandle;
 import dev.quill.engine.GenerationListener;
 import dev.quill.engine.GenerationRequest;
 import dev.quill.engine.QueueFullException;
+import dev.quill.engine.grammar.GrammarMatcher;
 import dev.quill.engine.model.KvCache;
 import dev.quill.engine.model.LanguageModel;
 import dev.quill.engine.model.SequenceChunk;
 import dev.quill.engine.sampling.Logprobs;
 import dev.quill.engine.sampling.Sampler;
 import dev.quill.engine.sampling.SamplingParams;
+import dev.quill.engine.sampling.TokenMask;
 import dev.quill.engine.tokenizer.Tokenizer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -119,9 +121,11 @@ public final class Scheduler implements Runnable {
     public List<GenerationHandle> submit(GenerationRequest request, List<GenerationListener> listeners) {
         validate(request, listeners);
         List<Sequence> members = new ArrayList<>(listeners.size());
+        GrammarMatcher grammar = request.grammar() == null ? null : request.grammar().matcher(tokenizer);
         for (int i = 0; i < listeners.size(); i++) {
             Sampler sampler = new Sampler(seedFor(request.sampling(), i), vocab, request.prompt());
-            members.add(new Sequence(request, listeners.get(i), sampler, tokenizer.newStreamingDecoder(), this::wakeUp));
+            members.add(new Sequence(request, listeners.get(i), sampler, tokenizer.newStreamingDecoder(),
+                    grammar == null || i == 0 ? grammar : grammar.copy(), this::wakeUp));
         }
         Sequence leader = members.getFirst();
         leader.followers.addAll(members.subList(1, members.size()));
@@ -364,9 +368,13 @@ public final class Scheduler implements Runnable {
         int token;
         Logprobs lp;
         try {
-            token = s.sampler.sample(logits, row);
+            TokenMask allowed = s.grammar == null ? null : s.grammar.mask(tokensLeft(s));
+            token = s.sampler.sample(logits, row, allowed);
             s.sampler.accept(token);
-            lp = r.logprobs() >= 0 ? Logprobs.of(logits, row, vocab, token, r.logprobs()) : null;
+            lp = r.logprobs() >= 0 ? logprobs(logits, row, token, r.logprobs(), allowed) : null;
+            if (s.grammar != null && !s.grammar.acceptToken(token)) {
+                throw new IllegalStateException("sampled token " + token + " is not allowed by the grammar");
+            }
         } catch (RuntimeException e) {
             fail(s, e);
             return;
@@ -378,13 +386,27 @@ public final class Scheduler implements Runnable {
             return;
         }
         s.append(token);
-        boolean last = s.generated >= r.maxTokens() || s.length() >= contextLength;
+        boolean complete = s.grammar != null && s.grammar.isFinished(tokensLeft(s));
+        boolean last = complete || s.generated >= r.maxTokens() || s.length() >= contextLength;
         String text = last ? s.decoder.next(token) + s.decoder.finish() : s.decoder.next(token);
         GeneratedToken out = lp == null
                 ? new GeneratedToken(token, text, Float.NaN, List.of())
                 : new GeneratedToken(token, text, lp.chosen().logprob(), lp.top());
         deliver(s, () -> s.listener.onToken(out));
-        if (last) finish(s, FinishReason.LENGTH, -1);
+        if (last) finish(s, complete ? FinishReason.STOP : FinishReason.LENGTH, -1);
+    }
+
+    /** Tokens the sequence may still generate. */
+    private int tokensLeft(Sequence s) {
+        return Math.min(s.request.maxTokens() - s.generated, contextLength - s.length());
+    }
+
+    /** Logprobs of the distribution sampled from: a constrained sequence's disallowed tokens are impossible. */
+    private Logprobs logprobs(float[] logits, int row, int token, int top, TokenMask allowed) {
+        if (allowed == null) return Logprobs.of(logits, row, vocab, token, top);
+        float[] masked = Arrays.copyOfRange(logits, row, row + vocab);
+        allowed.disallowIn(masked, vocab);
+        return Logprobs.of(masked, 0, vocab, token, top);
     }
 
     // ---- ending sequences ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.quill.engine.scheduler;
 import dev.quill.engine.GenerationHandle;
 import dev.quill.engine.GenerationListener;
 import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.grammar.GrammarMatcher;
 import dev.quill.engine.sampling.Logprobs;
 import dev.quill.engine.sampling.Sampler;
 import dev.quill.engine.tokenizer.Tokenizer;
@@ -21,6 +22,8 @@ final class Sequence implements GenerationHandle {
     final GenerationListener listener;
     final Sampler sampler;
     final Tokenizer.StreamingDecoder decoder;
+    /** Where the output stands in the request's grammar; null when unconstrained. */
+    final GrammarMatcher grammar;
     final int promptLength;
     final BlockTable blocks = new BlockTable();
     /** Sequences of the same request, forked off this one once the prompt is computed (empty for n = 1). */
@@ -42,11 +45,12 @@ final class Sequence implements GenerationHandle {
     private volatile boolean done;
 
     Sequence(GenerationRequest request, GenerationListener listener, Sampler sampler,
-             Tokenizer.StreamingDecoder decoder, Runnable wakeEngine) {
+             Tokenizer.StreamingDecoder decoder, GrammarMatcher grammar, Runnable wakeEngine) {
         this.request = request;
         this.listener = listener;
         this.sampler = sampler;
         this.decoder = decoder;
+        this.grammar = grammar;
         this.wakeEngine = wakeEngine;
         this.promptLength = request.prompt().length;
         this.tokens = Arrays.copyOf(request.prompt(), promptLength + Math.min(request.maxTokens(), 256) + 1);

@@ -7,8 +7,6 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Objects;
 
@@ -107,11 +105,11 @@ abstract class TiledMatrix implements WeightMatrix {
         return j < 4 ? q[p + j + 4] & 63 : (q[p + j + 4] & 0xF0) >> 4 | (q[p + j] & 0xC0) >> 2;
     }
 
-    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** The f16 value stored little-endian at {@code q[i]}. */
     static float f16(byte[] q, int i) {
-        return Float.float16ToFloat((short) SHORT_LE.get(q, i));
+        // Assembled by hand: a byte-array VarHandle here was not inlined in the fused decode kernels (one call per block).
+        return Float.float16ToFloat((short) ((q[i] & 0xFF) | (q[i + 1] << 8)));
     }
 
     @Override

@@ -20,6 +20,7 @@ import java.util.Map;
  * @param audio             the {@code audio} output parameters, or null
  * @param prediction        predicted output text (validated; does not change the output), or null
  * @param guardrailContext  the gateway {@code context} field (accepted for output guardrails), or null
+ * @param constraints       grammar / regex / choice constraints (pass-through extensions)
  * @param ignoredParams     body fields that were dropped or not understood, for the {@code x-quill-ignored-params}
  *                          header
  */
@@ -50,6 +51,7 @@ public record GenerationOptions(
         String prediction,
         JsonNode guardrailContext,
         Extensions extensions,
+        OutputConstraints constraints,
         List<String> ignoredParams) {
 
     /** Sequences generated per prompt. */

@@ -169,10 +169,11 @@ public final class RequestParser {
         String prediction = prediction(body.raw("prediction"), body.loc("prediction"));
         JsonNode guardrailContext = body.raw("context");
         Extensions extensions = extensions(passThrough);
+        OutputConstraints constraints = constraints(passThrough, responseFormat, toolChoice);
         return new GenerationOptions(model, maxTokens, temperature, topP, topK == null ? 0 : (int) Math.max(0, topK),
                 frequencyPenalty, presencePenalty, logitBias, n, bestOf, seed, stop, stream, includeUsage, user,
                 timeout, !"error".equals(overflow), responseFormat, tools, toolChoice, parallelToolCalls, modalities,
-                audio, prediction, guardrailContext, extensions, List.copyOf(ignored));
+                audio, prediction, guardrailContext, extensions, constraints, List.copyOf(ignored));
     }
 
     private boolean streamOptions(boolean stream) {
@@ -221,10 +222,48 @@ public final class RequestParser {
         boolean usageInLastChunk = body.bool("usage_in_last_chunk", defaults.usageInLastChunk());
         Boolean addSpecial = body.bool("add_special_tokens");
         for (String name : passThrough) {
-            if (!Extensions.NAMES.contains(name)) ignored.add(name);
+            if (!Extensions.NAMES.contains(name) && !OutputConstraints.NAMES.contains(name)) ignored.add(name);
         }
         return new Extensions(minP, repetitionPenalty, ignoreEos, includeStop, List.copyOf(stopTokenIds), skipSpecial,
                 usageInLastChunk, addSpecial);
+    }
+
+    /**
+     * grammar / regex / choice (pass-through only). One constraint per request: they cannot be combined with each
+     * other, with a JSON response_format or with a tool_choice that forces a call.
+     */
+    private OutputConstraints constraints(List<String> passThrough, ResponseFormat format, ToolChoice toolChoice) {
+        List<String> given = passThrough.stream().filter(OutputConstraints.NAMES::contains)
+                .filter(name -> !body.node().get(name).isNull()).toList();
+        if (given.isEmpty()) return OutputConstraints.NONE;
+        String field = given.getFirst();
+        List<Object> loc = body.loc(field);
+        JsonNode value = body.node().get(field);
+        if (given.size() > 1) {
+            throw ApiException.invalid(body.loc(given.get(1)), body.node().get(given.get(1)),
+                    "Only one of grammar, regex and choice may be given; this request has " + String.join(" and ", given));
+        }
+        if (!format.type().equals("text")) {
+            throw ApiException.invalid(loc, value, field + " cannot be combined with response_format " + format.type());
+        }
+        if (toolChoice.mode().equals("required") || toolChoice.mode().equals("function")) {
+            throw ApiException.invalid(loc, value, field + " cannot be combined with a tool_choice that forces a tool call");
+        }
+        return switch (field) {
+            case "grammar" -> new OutputConstraints(nonEmptyString(value, loc), null, null);
+            case "regex" -> new OutputConstraints(null, nonEmptyString(value, loc), null);
+            default -> {
+                List<String> choice = stringList(value, loc);
+                if (choice.isEmpty()) throw ApiException.invalid(loc, value, "choice must hold at least one string");
+                yield new OutputConstraints(null, null, List.copyOf(choice));
+            }
+        };
+    }
+
+    private static String nonEmptyString(JsonNode value, List<Object> loc) {
+        String s = JsonFields.string(value, loc);
+        if (s.isEmpty()) throw ApiException.invalid(loc, value, Loc.param(loc) + " must not be empty");
+        return s;
     }
 
     // ---- prompts and messages ----

@@ -3,6 +3,7 @@ package dev.quill.server.serving;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.grammar.Grammar;
 import dev.quill.engine.TokenLogprob;
 import dev.quill.engine.tokenizer.Tokenizer;
 import dev.quill.server.protocol.ApiException;
@@ -18,6 +19,7 @@ import dev.quill.server.protocol.Usage;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,14 +50,19 @@ final class ChatService {
         if (prompt.length == 0) throw ApiException.invalid(List.of("body", "messages"), null, "The conversation renders to an empty prompt");
         int maxTokens = RequestSettings.maxTokens(o, -1, prompt.length, d.contextLength(), List.of("body", "messages"));
 
+        Grammar grammar = StructuredOutput.forChat(o, d.chatFormatter().toolCallFormat());
         int candidates = o.candidates();
         int engineLogprobs = request.logprobs() ? request.topLogprobs() : candidates > o.n() ? 0 : -1;
         GenerationRequest g = new GenerationRequest(prompt, RequestSettings.sampling(o), maxTokens, engineLogprobs,
-                false, Set.copyOf(o.extensions().stopTokenIds()), o.extensions().ignoreEos());
+                false, Set.copyOf(o.extensions().stopTokenIds()), o.extensions().ignoreEos(), grammar);
+        boolean toolCalls = callsTools(o);
         List<SequenceOutput> outputs = new ArrayList<>();
+        List<AssistantOutput> messages = new ArrayList<>();
         for (int j = 0; j < candidates; j++) {
+            // Tool-call markers may be special tokens (Mistral's [TOOL_CALLS]): the parser must see their text.
             outputs.add(new SequenceOutput(tokenizer, o.stop(), o.extensions().includeStopStrInOutput(),
-                    o.extensions().skipSpecialTokens(), RequestSettings.terminators(tokenizer, o)));
+                    o.extensions().skipSpecialTokens() && !toolCalls, RequestSettings.terminators(tokenizer, o)));
+            messages.add(toolCalls ? assistantWithTools(d, o) : AssistantOutput.plain());
         }
         List<Generation.Group> groups = List.of(new Generation.Group(0, g, outputs));
         String id = RequestSettings.newId("chatcmpl-");
@@ -77,8 +84,10 @@ final class ChatService {
             for (int k = 0; k < best.size(); k++) {
                 Generation.Result r = best.get(k);
                 ChatLogprobs lp = request.logprobs() ? logprobs(tokenizer, r.tokens) : null;
-                choices.add(new ChatCompletionResponse.Choice(k, new ChatCompletionResponse.Message("assistant", r.text.toString(), null, List.of()),
-                        lp, r.finishReason, r.stopReason));
+                AssistantOutput message = messages.get(results.indexOf(r));
+                message.accept(r.text.toString());
+                message.finish();
+                choices.add(new ChatCompletionResponse.Choice(k, message.message(), lp, message.finishReason(r.finishReason), r.stopReason));
             }
             Usage usage = Usage.of(results.getFirst().promptTokens, completionTokens, results.getFirst().cachedPromptTokens);
             return new ChatCompletionResponse(id, ChatCompletionResponse.OBJECT, created, d.name(), fingerprint, choices, usage);
@@ -98,17 +107,25 @@ final class ChatService {
                     if (request.logprobs()) {
                         lp = logprobs(tokenizer, result.tokens.subList(result.tokens.size() - piece.tokens().size(), result.tokens.size()));
                     }
-                    sse.send(chunk(id, created, d.name(), fingerprint, seq, new ChatCompletionChunk.Delta(null, piece.text()), lp, null, null, null));
+                    List<ChatCompletionChunk.Delta> deltas = messages.get(seq).accept(piece.text());
+                    if (deltas.isEmpty() && lp != null) deltas = List.of(new ChatCompletionChunk.Delta(null, null));
+                    for (int k = 0; k < deltas.size(); k++) {
+                        // The piece's logprobs go with its first chunk.
+                        sse.send(chunk(id, created, d.name(), fingerprint, seq, deltas.get(k), k == 0 ? lp : null, null, null, null));
+                    }
                 }
 
                 @Override
                 public void finished(int seq, Generation.Result result) {
+                    for (ChatCompletionChunk.Delta last : messages.get(seq).finish()) {
+                        sse.send(chunk(id, created, d.name(), fingerprint, seq, last, null, null, null, null));
+                    }
                     completionTokens[0] += result.completionTokens;
                     finished[0]++;
                     Usage usage = finished[0] == candidates && o.extensions().usageInLastChunk()
                             ? Usage.of(result.promptTokens, completionTokens[0], result.cachedPromptTokens) : null;
                     sse.send(chunk(id, created, d.name(), fingerprint, seq, new ChatCompletionChunk.Delta(null, null), null,
-                            result.finishReason, result.stopReason, usage));
+                            messages.get(seq).finishReason(result.finishReason), result.stopReason, usage));
                 }
             });
             if (o.includeUsage()) {
@@ -123,6 +140,19 @@ final class ChatService {
             sse.done();
         }
         return null;
+    }
+
+    /** The model may call tools: the request has tools and tool_choice is not none. */
+    static boolean callsTools(GenerationOptions o) {
+        return !o.tools().isEmpty() && !o.toolChoice().mode().equals("none");
+    }
+
+    /** A message parsed for tool calls in the model's format; parallel_tool_calls: false allows one call. */
+    private static AssistantOutput assistantWithTools(Deployment d, GenerationOptions o) {
+        Set<String> functions = new HashSet<>();
+        for (Tool tool : o.tools()) functions.add(tool.name());
+        int maxCalls = Boolean.FALSE.equals(o.parallelToolCalls()) ? 1 : Integer.MAX_VALUE;
+        return AssistantOutput.withTools(d.chatFormatter().toolCallFormat(), functions, maxCalls);
     }
 
     private static ChatCompletionChunk chunk(String id, long created, String model, String fingerprint, int index,
@@ -158,8 +188,15 @@ final class ChatService {
             if (!m.toolCalls().isEmpty()) {
                 List<Map<String, Object>> calls = new ArrayList<>();
                 for (ChatMessage.ToolCall call : m.toolCalls()) {
-                    calls.add(Map.of("id", call.id(), "type", "function",
-                            "function", Map.of("name", call.name(), "arguments", arguments(call.arguments()))));
+                    // Key order matters: templates print these maps with tojson.
+                    Map<String, Object> function = new LinkedHashMap<>();
+                    function.put("name", call.name());
+                    function.put("arguments", arguments(call.arguments()));
+                    Map<String, Object> entry = new LinkedHashMap<>();
+                    entry.put("id", call.id());
+                    entry.put("type", "function");
+                    entry.put("function", function);
+                    calls.add(entry);
                 }
                 message.put("tool_calls", calls);
             }
@@ -169,14 +206,17 @@ final class ChatService {
         Map<String, Object> context = new HashMap<>();
         context.put("messages", messages);
         GenerationOptions o = request.options();
-        if (!o.tools().isEmpty() && !o.toolChoice().mode().equals("none")) {
+        if (callsTools(o)) {
             List<Map<String, Object>> tools = new ArrayList<>();
             for (Tool tool : o.tools()) {
                 Map<String, Object> function = new LinkedHashMap<>();
                 function.put("name", tool.name());
                 if (tool.description() != null) function.put("description", tool.description());
                 if (tool.parameters() != null) function.put("parameters", toMap(tool.parameters()));
-                tools.add(Map.of("type", "function", "function", function));
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("type", "function");
+                entry.put("function", function);
+                tools.add(entry);
             }
             context.put("tools", tools);
         }

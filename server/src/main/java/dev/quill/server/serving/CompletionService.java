@@ -2,6 +2,7 @@ package dev.quill.server.serving;
 
 import dev.quill.engine.GeneratedToken;
 import dev.quill.engine.GenerationRequest;
+import dev.quill.engine.grammar.Grammar;
 import dev.quill.engine.TokenLogprob;
 import dev.quill.engine.tokenizer.Tokenizer;
 import dev.quill.server.protocol.ApiException;
@@ -41,6 +42,7 @@ final class CompletionService {
         List<String> ignored = new ArrayList<>(o.ignoredParams());
         if (!o.tools().isEmpty()) ignored.add("tools"); // a raw prompt has no template to show tools to the model
 
+        Grammar grammar = StructuredOutput.forCompletion(o);
         int candidates = o.candidates();
         boolean wantLogprobs = request.logprobs() != null;
         int engineLogprobs = wantLogprobs ? request.logprobs() : candidates > o.n() ? 0 : -1;
@@ -52,7 +54,7 @@ final class CompletionService {
                     d.contextLength(), prompt.loc());
             GenerationRequest g = new GenerationRequest(prompt.ids(), RequestSettings.sampling(o), maxTokens,
                     engineLogprobs, request.echo() && wantLogprobs, Set.copyOf(o.extensions().stopTokenIds()),
-                    o.extensions().ignoreEos());
+                    o.extensions().ignoreEos(), grammar);
             List<SequenceOutput> outputs = new ArrayList<>();
             for (int j = 0; j < candidates; j++) {
                 outputs.add(newOutput(tokenizer, o));

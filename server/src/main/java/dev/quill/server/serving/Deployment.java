@@ -57,6 +57,11 @@ public final class Deployment implements AutoCloseable {
         return fimTokens;
     }
 
+    /** The model's chat template and tool-call format. */
+    public ChatFormatter chatFormatter() {
+        return chatFormatter;
+    }
+
     /** Renders messages with the model's chat template; a template that rejects the conversation is a 422. */
     public String renderChat(Map<String, Object> context) {
         try {

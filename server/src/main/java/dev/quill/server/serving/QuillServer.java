@@ -15,6 +15,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -201,8 +202,13 @@ public final class QuillServer implements AutoCloseable {
 
     /** Runs a service with the request followed as an {@link Exchange} (held stream, timing, shutdown). */
     private void generate(Context ctx, Deployment d, long arrivalNanos, Function<Responder, Object> service) {
-        try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos)); Deployment.Slot slot = d.admit()) {
-            Object response = ScopedValue.where(Generation.WATCHER, x).call(() -> service.apply(x.responder(ctx)));
+        try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos))) {
+            Object response;
+            try (Deployment.Slot slot = d.admit()) {
+                response = ScopedValue.where(Generation.WATCHER, x).call(() -> service.apply(x.responder(ctx)));
+            }
+            // Written after the slot is freed, so a client that sends its next request as soon as it has this
+            // answer never finds its own previous request still holding the slot.
             x.finishResponse(ctx);
             if (response != null) json(ctx, 200, response);
             x.responseSent();
@@ -254,10 +260,19 @@ public final class QuillServer implements AutoCloseable {
         return Json.parse(readBody(ctx));
     }
 
+    /** Oversized bodies up to this size are drained before the 413 is sent (see readBody). */
+    private static final long DRAIN_LIMIT = 64L << 20;
+
     private byte[] readBody(Context ctx) {
         long limit = config.maxBodyBytes();
-        if (ctx.req().getContentLengthLong() > limit) throw tooLarge(limit);
         try (InputStream in = ctx.req().getInputStream()) {
+            long declared = ctx.req().getContentLengthLong();
+            if (declared > limit) {
+                // Read and discard a moderately oversized body so the client, still sending, gets to read the 413
+                // instead of a broken pipe; a huge one is refused without reading and the connection closes.
+                if (declared <= DRAIN_LIMIT) in.transferTo(OutputStream.nullOutputStream());
+                throw tooLarge(limit);
+            }
             byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (body.length > limit) throw tooLarge(limit);
             return body;
