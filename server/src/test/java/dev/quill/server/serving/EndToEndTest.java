@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quill.engine.fixture.ModelShape;
-import dev.quill.engine.fixture.RandomModel;
-import dev.quill.engine.model.Architecture;
-import dev.quill.engine.tensor.GgmlType;
 import dev.quill.server.protocol.Json;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,18 +24,13 @@ class EndToEndTest {
 
     @BeforeAll
     void start() {
-        Path model = dir.resolve("tiny.gguf");
-        new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(5).weightStd(0.1f).write(model, m -> { });
-        var deployment = new ServerConfig.DeploymentConfig("tiny", model, List.of(), List.of(), "quill", 0, 4L << 20, 16);
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, 1, ServerConfig.DEFAULT_MAX_BODY_BYTES, List.of(), List.of(deployment));
-        client = new TestServer(config, Deployments.load(config, m -> { }));
+        client = TestServer.onRandomTinyModel(dir, 5, 4L << 20);
         server = client.server;
     }
 
     @AfterAll
     void stop() {
         client.close();
-        server.deployments().close();
     }
 
     private JsonNode ok(HttpResponse<String> response) {

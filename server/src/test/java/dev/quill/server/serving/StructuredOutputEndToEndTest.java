@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quill.engine.fixture.ModelShape;
 import dev.quill.engine.grammar.GrammarMatcher;
 import dev.quill.engine.grammar.Grammars;
-import dev.quill.engine.fixture.RandomModel;
-import dev.quill.engine.model.Architecture;
-import dev.quill.engine.tensor.GgmlType;
 import dev.quill.server.protocol.Json;
 import dev.quill.server.tools.SchemaCheck;
 import java.net.URI;
@@ -69,18 +66,13 @@ class StructuredOutputEndToEndTest {
 
     @BeforeAll
     void start() {
-        Path model = dir.resolve("tiny.gguf");
-        new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(21).weightStd(0.1f).write(model, m -> { });
-        var deployment = new ServerConfig.DeploymentConfig("tiny", model, List.of(), List.of(), "quill", 0, 8L << 20, 16);
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, 1, ServerConfig.DEFAULT_MAX_BODY_BYTES, List.of(), List.of(deployment));
-        client = new TestServer(config, Deployments.load(config, m -> { }));
+        client = TestServer.onRandomTinyModel(dir, 21, 8L << 20);
         server = client.server;
     }
 
     @AfterAll
     void stop() {
         client.close();
-        server.deployments().close();
     }
 
     private JsonNode post(String path, JsonNode body) {

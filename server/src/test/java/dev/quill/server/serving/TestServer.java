@@ -1,6 +1,10 @@
 package dev.quill.server.serving;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.quill.engine.fixture.ModelShape;
+import dev.quill.engine.fixture.RandomModel;
+import dev.quill.engine.model.Architecture;
+import dev.quill.engine.tensor.GgmlType;
 import dev.quill.server.protocol.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -19,6 +23,8 @@ final class TestServer implements AutoCloseable {
 
     final QuillServer server;
     final HttpClient http = HttpClient.newHttpClient();
+    /** Engines this test server loaded itself and so must close. */
+    private boolean ownsDeployments;
 
     TestServer(ServerConfig config, List<FakeEngine> engines) {
         this(config, fakes(config, engines));
@@ -37,6 +43,20 @@ final class TestServer implements AutoCloseable {
     /** One deployment named "fake" of the given engine. */
     static TestServer of(FakeEngine engine) {
         return new TestServer(ServerConfig.single(ServerConfig.DeploymentConfig.of("fake", Path.of("fake.gguf"))), List.of(engine));
+    }
+
+    /**
+     * One deployment named "tiny" of a real engine on a freshly written tiny random-weight Llama (synthetic vocabulary,
+     * ChatML template), with a KV cache of {@code kvCacheBytes}; closing the server also closes the engine.
+     */
+    static TestServer onRandomTinyModel(Path dir, long seed, long kvCacheBytes) {
+        Path model = dir.resolve("tiny.gguf");
+        new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(seed).weightStd(0.1f).write(model, m -> { });
+        var deployment = new ServerConfig.DeploymentConfig("tiny", model, List.of(), List.of(), "quill", 0, kvCacheBytes, 16);
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 1, ServerConfig.DEFAULT_MAX_BODY_BYTES, List.of(), List.of(deployment));
+        TestServer server = new TestServer(config, Deployments.load(config, m -> { }));
+        server.ownsDeployments = true;
+        return server;
     }
 
     String url(String path) {
@@ -113,5 +133,6 @@ final class TestServer implements AutoCloseable {
     public void close() {
         server.close();
         http.close();
+        if (ownsDeployments) server.deployments().close();
     }
 }
