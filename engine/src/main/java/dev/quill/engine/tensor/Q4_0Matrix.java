@@ -99,8 +99,6 @@ final class Q4_0Matrix extends TiledMatrix {
     }
 
     private static FloatVector high(ByteVector q) {
-        // x86 has no byte shift: shift 16-bit lanes (vpsrlw) and mask off the bits that crossed in from the next byte.
-        ByteVector shifted = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
-        return (FloatVector) shifted.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
+        return (FloatVector) shiftRight(q, 4).convertShape(VectorOperators.B2F, F, 0);
     }
 }
