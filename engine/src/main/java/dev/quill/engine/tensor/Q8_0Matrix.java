@@ -71,6 +71,48 @@ final class Q8_0Matrix extends TiledMatrix {
         out[oo + 3] = acc[3];
     }
 
+    @Override
+    boolean hasTokenTile() {
+        return true;
+    }
+
+    @Override
+    void dotRowsTile(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
+                     float[] acc) {
+        MemorySegment seg = data;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        long b0 = offset, b1 = offset + rowBytes;
+        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
+            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
+            for (int k = 0; k < 32; k += L) {
+                FloatVector w0 = weights(seg, b0 + 2 + k, d0), w1 = weights(seg, b1 + 2 + k, d1);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c + k);
+                a00 = w0.fma(xv, a00);
+                a10 = w1.fma(xv, a10);
+                xv = FloatVector.fromArray(F, x, x1 + c + k);
+                a01 = w0.fma(xv, a01);
+                a11 = w1.fma(xv, a11);
+                xv = FloatVector.fromArray(F, x, x2 + c + k);
+                a02 = w0.fma(xv, a02);
+                a12 = w1.fma(xv, a12);
+                xv = FloatVector.fromArray(F, x, x3 + c + k);
+                a03 = w0.fma(xv, a03);
+                a13 = w1.fma(xv, a13);
+            }
+        }
+        a00.intoArray(acc, 0);
+        a10.intoArray(acc, 16);
+        a01.intoArray(acc, 32);
+        a11.intoArray(acc, 48);
+        a02.intoArray(acc, 64);
+        a12.intoArray(acc, 80);
+        a03.intoArray(acc, 96);
+        a13.intoArray(acc, 112);
+        storeTile(acc, out, o0, o1, o2, o3);
+    }
+
     /** L dequantized weights from the quants at byte {@code q} of {@code seg}. */
     private static FloatVector weights(MemorySegment seg, long q, float d) {
         ByteVector bytes = ByteVector.fromMemorySegment(B, seg, q, ByteOrder.LITTLE_ENDIAN);

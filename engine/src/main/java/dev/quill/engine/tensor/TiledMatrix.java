@@ -43,6 +43,11 @@ abstract class TiledMatrix implements WeightMatrix {
     static final int TOKEN_TILE = 4;
     /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
     static final int FUSED_MAX_TOKENS = 3;
+    /**
+     * Batches up to this size use the 2-row × 4-token fused kernel of types that have one ({@link #hasTokenTile}):
+     * dequantizing in registers beats writing a panel until about 8–12 tokens share each dequantized weight.
+     */
+    static final int TILE_MAX_TOKENS = 8;
     /** Raw bytes copied at once by the fused path: about half of L1. */
     static final int GROUP_BYTES = 16 * 1024;
     /** Tokens processed per pass over a row panel, so their activations stay in cache. */
@@ -83,6 +88,22 @@ abstract class TiledMatrix implements WeightMatrix {
      */
     void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
         throw new UnsupportedOperationException(type + " has no segment-reading fused kernel");
+    }
+
+    /**
+     * Canonical dot products of 2 consecutive rows, whose raw bytes start at {@link #data} byte {@code offset}, with 4
+     * tokens whose activations start at {@code x[x0]}, {@code x[x1]}, {@code x[x2]}, {@code x[x3]}; token j's two
+     * results go to {@code out[oj]} and {@code out[oj + 1]}. The same token may be passed several times (a batch of
+     * fewer than 4 repeats its last token). Only for types whose {@link #hasTokenTile()} is true.
+     */
+    void dotRowsTile(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
+                     float[] acc) {
+        throw new UnsupportedOperationException(type + " has no token-tile kernel");
+    }
+
+    /** Whether the type has the 2-row × 4-token fused kernel {@link #dotRowsTile}. */
+    boolean hasTokenTile() {
+        return false;
     }
 
     /**
@@ -178,7 +199,20 @@ abstract class TiledMatrix implements WeightMatrix {
         checkMatmul(x, n, out, outStride, r0, r1);
         Scratch s = Scratch.get();
         int step = fusedRows();
-        if (step > 0 && n <= FUSED_MAX_TOKENS && fusedReadsSegment()) {
+        if (n > 1 && n <= TILE_MAX_TOKENS && hasTokenTile()) {
+            // Row pairs outer, so each pair stays in L1 while every group of 4 tokens runs over it; a last group of
+            // fewer tokens repeats its last token (same value, written twice).
+            int r = r0;
+            for (; r + 2 <= r1; r += 2) {
+                long offset = (long) r * rowBytes;
+                for (int t = 0; t < n; t += 4) {
+                    int t1 = Math.min(t + 1, n - 1), t2 = Math.min(t + 2, n - 1), t3 = Math.min(t + 3, n - 1);
+                    dotRowsTile(offset, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
+                            out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
+                }
+            }
+            if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
+        } else if (step > 0 && n <= FUSED_MAX_TOKENS && fusedReadsSegment()) {
             int r = r0;
             for (; r + step <= r1; r += step) {
                 for (int t = 0; t < n; t++) dotRows((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
@@ -350,6 +384,23 @@ abstract class TiledMatrix implements WeightMatrix {
         FloatVector q = ab.rearrange(LOW_QUARTERS, cd).add(ab.rearrange(HIGH_QUARTERS, cd)); // 4 lanes each
         FloatVector p = q.rearrange(EVEN_PAIRS).add(q.rearrange(ODD_PAIRS)); // 2 lanes each
         p.rearrange(EVEN).add(p.rearrange(ODD)).intoArray(acc, i); // lanes 0-3: a, b, c, d
+    }
+
+    /**
+     * Folds the 8 accumulators of a 2-row × 4-token tile, stored 16 floats apart in {@code acc} as (row 0, row 1) for
+     * token 0, then token 1, 2, 3, and writes token j's two sums to {@code out[oj]}, {@code out[oj + 1]}.
+     */
+    static void storeTile(float[] acc, float[] out, int o0, int o1, int o2, int o3) {
+        fold4(acc, 0);
+        fold4(acc, 64);
+        out[o0] = acc[0];
+        out[o0 + 1] = acc[1];
+        out[o1] = acc[2];
+        out[o1 + 1] = acc[3];
+        out[o2] = acc[64];
+        out[o2 + 1] = acc[65];
+        out[o3] = acc[66];
+        out[o3 + 1] = acc[67];
     }
 
     private static float foldScalar(float[] v, int i) {
