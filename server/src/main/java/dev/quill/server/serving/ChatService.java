@@ -136,8 +136,7 @@ final class ChatService {
             }
             sse.done();
         } catch (ApiException e) {
-            sse.send(e.toResponse());
-            sse.done();
+            sse.fail(e);
         }
         return null;
     }

@@ -86,8 +86,7 @@ final class CompletionService {
                     d.info().fingerprint(), List.of(), observer.usage.usage()));
             sse.done();
         } catch (ApiException e) {
-            sse.send(e.toResponse());
-            sse.done();
+            sse.fail(e);
         }
         return null;
     }

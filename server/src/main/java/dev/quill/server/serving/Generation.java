@@ -63,6 +63,11 @@ final class Generation {
 
         /** Every sequence ended normally. */
         default void completed() {}
+
+        /** What to throw when the engine reports a sequence cancelled that the run did not cancel itself. */
+        default RuntimeException cancellation() {
+            return ApiException.of(ErrorKind.UNAVAILABLE, "Generation was cancelled: the server is shutting down");
+        }
     }
 
     static final ScopedValue<Watcher> WATCHER = ScopedValue.newInstance();
@@ -174,9 +179,7 @@ final class Generation {
                         }
                     }
                     case Finished f -> {
-                        if (f.reason() == FinishReason.CANCELLED) {
-                            throw ApiException.of(ErrorKind.UNAVAILABLE, "Generation was cancelled: the server is shutting down");
-                        }
+                        if (f.reason() == FinishReason.CANCELLED) throw watcher.cancellation();
                         SequenceOutput.Piece piece = output.finish();
                         result.append(piece);
                         if (!piece.isEmpty()) observer.piece(f.seq(), piece, result);
