@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the sequences of one request on the engine. Engine callbacks only enqueue events (they run on the engine
  * thread and must not block); the request's own thread drains the queue, feeds each sequence's
- * {@link SequenceOutput}, cancels a sequence whose stop string matched, and reports progress to an {@link Observer}
+ * {@link SequenceOutput}, cancels a sequence whose stop string or blocked term matched, and reports progress to an {@link Observer}
  * (the SSE writer when streaming). Leaving {@link #run} for any reason cancels whatever is still generating.
  */
 final class Generation {
@@ -168,11 +168,15 @@ final class Generation {
                         SequenceOutput.Piece piece = output.accept(t.token());
                         result.append(piece);
                         if (!piece.isEmpty()) observer.piece(t.seq(), piece, result);
-                        if (output.matchedStop() != null) {
+                        if (output.ended()) {
                             handles.get(t.seq()).cancel();
                             result.promptTokens = requests.get(t.seq()).prompt().length;
                             result.completionTokens = output.generated();
-                            finish(result, "stop", output.matchedStop());
+                            if (output.filtered()) {
+                                finish(result, ContentFilter.CONTENT_FILTER, null);
+                            } else {
+                                finish(result, "stop", output.matchedStop());
+                            }
                             remaining--;
                             watcher.finished(t.seq());
                             observer.finished(t.seq(), result);
