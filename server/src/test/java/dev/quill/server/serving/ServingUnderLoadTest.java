@@ -214,6 +214,25 @@ class ServingUnderLoadTest {
     }
 
     @Test
+    void aStreamThatEndsInAnErrorCountsWithTheErrorsStatus() throws Exception {
+        Pacer pacer = new Pacer(engine);
+        try {
+            awaitStats(s -> s.queued() == 0); // the pacer holds the engine: the request below gets no step at all
+            HttpResponse<String> r = client.post("/v1/completions", completion("once", 4, ",'stream':true,'timeout':0.2"),
+                    "extra-parameters", "pass-through");
+            assertThat(r.statusCode()).as("the headers went out when the engine accepted it").isEqualTo(200);
+            assertThat(events(r.body()).getLast().get("error").get("code").asText()).isEqualTo("timeout");
+        } finally {
+            pacer.stop();
+        }
+        String timedOut = "quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"408\"}";
+        awaitScrape(m -> m.contains(timedOut));
+        String metrics = scrape();
+        assertThat(sample(metrics, timedOut)).isEqualTo(1);
+        assertThat(metrics).doesNotContain("quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"200\"}");
+    }
+
+    @Test
     void aFullQueueAnswers429WithRetryAfterEvenToAStream() throws Exception {
         Pacer pacer = new Pacer(engine);
         try {
