@@ -281,6 +281,10 @@ class ServingUnderLoadTest {
         EngineStats idle = awaitStats(s -> s.running() == 0 && s.queued() == 0);
         assertThat(idle.kvBlocksUsed()).isZero();
         assertThat(idle.kvBlocksFree() + idle.kvBlocksCached()).isEqualTo(idle.kvBlocksTotal());
+        String closedRequest = "quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"499\"}";
+        awaitScrape(m -> m.contains(closedRequest));
+        assertThat(scrape()).as("not counted as answered")
+                .doesNotContain("quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"200\"}");
     }
 
     @Test
