@@ -208,6 +208,7 @@ public final class QuillServer implements AutoCloseable {
      */
     private void generate(Context ctx, Deployment d, long arrivalNanos, Function<Responder, Object> service) {
         try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos))) {
+            int outcome;
             try {
                 Object response;
                 try (Deployment.Slot slot = d.admit();
@@ -219,10 +220,12 @@ public final class QuillServer implements AutoCloseable {
                 x.finishResponse(ctx);
                 if (response != null) json(ctx, 200, response);
                 x.responseSent();
+                outcome = x.outcomeStatus();
             } catch (ClientGone gone) {
                 LOG.debug("client disconnected from {}; generation cancelled", ctx.path());
+                outcome = ClientGone.STATUS;
             }
-            if (x.outcomeStatus() != 0) ctx.attribute(OUTCOME_STATUS, x.outcomeStatus());
+            if (outcome != 0) ctx.attribute(OUTCOME_STATUS, outcome);
         }
     }
 
