@@ -4,6 +4,7 @@ import dev.quill.engine.gguf.GgufFile;
 import dev.quill.engine.tensor.Matmul;
 import dev.quill.engine.tensor.ThreadPool;
 import dev.quill.engine.tensor.VectorOps;
+import dev.quill.engine.tensor.WeightMatrix;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -39,6 +40,8 @@ public final class Transformer implements LanguageModel {
     /** Rope inverse frequencies of each rotated pair (already divided by the Llama 3 factors). */
     private final double[] ropeInvFreq;
     private final float attentionScale;
+    /** Per layer, the matrices that read the same normed input, each group run as one parallel loop. */
+    private final WeightMatrix[][] qkvWeights, gateUpWeights;
     private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[0]);
     private Activations act = new Activations(0);
 
@@ -55,6 +58,13 @@ public final class Transformer implements LanguageModel {
             ropeInvFreq[i] = weights.ropeFreqFactors() == null ? f : f / weights.ropeFreqFactors()[i];
         }
         this.attentionScale = (float) (1 / Math.sqrt(config.headDim()));
+        ModelWeights.Layer[] layers = weights.layers();
+        this.qkvWeights = new WeightMatrix[layers.length][];
+        this.gateUpWeights = new WeightMatrix[layers.length][];
+        for (int l = 0; l < layers.length; l++) {
+            qkvWeights[l] = new WeightMatrix[]{layers[l].wq(), layers[l].wk(), layers[l].wv()};
+            gateUpWeights[l] = new WeightMatrix[]{layers[l].gate(), layers[l].up()};
+        }
     }
 
     public ModelConfig config() {
@@ -88,6 +98,8 @@ public final class Transformer implements LanguageModel {
         int[][] blockTable;
         boolean[] wantsLogits;
         float[] x, xb, q, k, v, att, out, gate, up, ropeCos, ropeSin;
+        /** Outputs of the matmuls that share an input: {q, k, v} and {gate, up}. */
+        float[][] qkvOut, gateUpOut;
 
         Activations(int capacity) {
             this.capacity = capacity;
@@ -109,6 +121,8 @@ public final class Transformer implements LanguageModel {
             up = new float[n * c.ffnDim()];
             ropeCos = new float[n * c.ropeDims() / 2];
             ropeSin = new float[n * c.ropeDims() / 2];
+            qkvOut = new float[][]{q, k, v};
+            gateUpOut = new float[][]{gate, up};
             return this;
         }
     }
@@ -164,9 +178,7 @@ public final class Transformer implements LanguageModel {
         Activations a = act;
         int dim = config.dim();
         pool.parallelFor(n, t -> VectorOps.rmsnorm(a.xb, t * dim, a.x, t * dim, w.attnNorm(), 0, dim, config.rmsEps()));
-        Matmul.run(pool, w.wq(), a.xb, n, a.q);
-        Matmul.run(pool, w.wk(), a.xb, n, a.k);
-        Matmul.run(pool, w.wv(), a.xb, n, a.v);
+        Matmul.run(pool, qkvWeights[l], a.xb, n, a.qkvOut);
         pool.parallelFor(n, t -> prepareQkv(l, w, t, cache));
         attention(l, n, cache);
         Matmul.run(pool, w.wo(), a.att, n, a.out);
@@ -174,8 +186,7 @@ public final class Transformer implements LanguageModel {
             addResidual(a.x, a.out, t * dim, dim);
             VectorOps.rmsnorm(a.xb, t * dim, a.x, t * dim, w.ffnNorm(), 0, dim, config.rmsEps());
         });
-        Matmul.run(pool, w.gate(), a.xb, n, a.gate);
-        Matmul.run(pool, w.up(), a.xb, n, a.up);
+        Matmul.run(pool, gateUpWeights[l], a.xb, n, a.gateUpOut);
         int ffn = config.ffnDim();
         pool.parallelFor(n, t -> VectorOps.siluMul(a.gate, t * ffn, a.up, t * ffn, ffn));
         Matmul.run(pool, w.down(), a.gate, n, a.out);

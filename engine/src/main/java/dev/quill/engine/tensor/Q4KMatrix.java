@@ -83,7 +83,7 @@ final class Q4KMatrix extends TiledMatrix {
     }
 
     private static FloatVector high(byte[] raw, int q) {
-        ByteVector v = ByteVector.fromArray(B, raw, q).lanewise(VectorOperators.LSHR, 4);
+        ByteVector v = shiftRight(ByteVector.fromArray(B, raw, q), 4);
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
     }
 }

@@ -59,7 +59,18 @@ final class Q4_0Matrix extends TiledMatrix {
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
             float o0 = -8 * d0, o1 = -8 * d1;
-            // Low nibbles (columns c .. c + 16) first, then high ones: the canonical column order for any L.
+            if (L == 16) {
+                // One load per row gives both halves: low nibbles are columns c .. c + 16, high nibbles c + 16 .. c + 32.
+                ByteVector q0 = quants(seg, b0 + 2), q1 = quants(seg, b1 + 2);
+                FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+                a0 = low(q0).fma(d0, o0).fma(xv, a0);
+                a1 = low(q1).fma(d1, o1).fma(xv, a1);
+                xv = FloatVector.fromArray(F, x, xo + c + 16);
+                a0 = high(q0).fma(d0, o0).fma(xv, a0);
+                a1 = high(q1).fma(d1, o1).fma(xv, a1);
+                continue;
+            }
+            // Narrower vectors: low nibbles (columns c .. c + 16) first, then high ones, the canonical column order.
             for (int k = 0; k < 16; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
                 a0 = low(quants(seg, b0 + 2 + k)).fma(d0, o0).fma(xv, a0);
@@ -88,6 +99,6 @@ final class Q4_0Matrix extends TiledMatrix {
     }
 
     private static FloatVector high(ByteVector q) {
-        return (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+        return (FloatVector) shiftRight(q, 4).convertShape(VectorOperators.B2F, F, 0);
     }
 }

@@ -48,12 +48,12 @@ final class Q5KMatrix extends TiledMatrix {
 
     /** Quants of an odd sub-block: high nibbles at {@code q} plus bit {@code bit} of the qh bytes at {@code h}. */
     private static FloatVector high(byte[] raw, int q, int h, int bit) {
-        ByteVector nibbles = ByteVector.fromArray(B, raw, q).lanewise(VectorOperators.LSHR, 4);
+        ByteVector nibbles = shiftRight(ByteVector.fromArray(B, raw, q), 4);
         return withFifthBit(nibbles, raw, h, bit);
     }
 
     private static FloatVector withFifthBit(ByteVector nibbles, byte[] raw, int h, int bit) {
-        ByteVector fifth = ByteVector.fromArray(B, raw, h).lanewise(VectorOperators.LSHR, bit).and((byte) 1);
-        return (FloatVector) nibbles.or(fifth.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.B2F, F, 0);
+        ByteVector fifth = shiftRight(ByteVector.fromArray(B, raw, h), bit).and((byte) 1);
+        return (FloatVector) nibbles.or(shiftLeftSmall(fifth, 4)).convertShape(VectorOperators.B2F, F, 0);
     }
 }

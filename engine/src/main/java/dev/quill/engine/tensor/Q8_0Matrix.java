@@ -34,7 +34,7 @@ final class Q8_0Matrix extends TiledMatrix {
 
     @Override
     int fusedRows() {
-        return 2;
+        return 4;
     }
 
     @Override
@@ -45,22 +45,30 @@ final class Q8_0Matrix extends TiledMatrix {
     @Override
     void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
         MemorySegment seg = data;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long b0 = offset, b1 = offset + rowBytes;
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        long b0 = offset, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
+            float d2 = Float.float16ToFloat(seg.get(SHORT_LE, b2));
+            float d3 = Float.float16ToFloat(seg.get(SHORT_LE, b3));
             for (int k = 0; k < 32; k += L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
                 a0 = weights(seg, b0 + 2 + k, d0).fma(xv, a0);
                 a1 = weights(seg, b1 + 2 + k, d1).fma(xv, a1);
+                a2 = weights(seg, b2 + 2 + k, d2).fma(xv, a2);
+                a3 = weights(seg, b3 + 2 + k, d3).fma(xv, a3);
             }
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
-        fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
+        a2.intoArray(acc, 32);
+        a3.intoArray(acc, 48);
+        fold4(acc, 0);
         out[oo] = acc[0];
         out[oo + 1] = acc[1];
+        out[oo + 2] = acc[2];
+        out[oo + 3] = acc[3];
     }
 
     /** L dequantized weights from the quants at byte {@code q} of {@code seg}. */

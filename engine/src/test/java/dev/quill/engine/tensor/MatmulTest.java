@@ -48,4 +48,38 @@ class MatmulTest {
             for (int r = rows; r < stride && t < n - 1; r++) assertThat(strided[t * stride + r]).isNaN();
         }
     }
+
+    /** Matrices sharing an input run as one loop with exactly the results of running each on its own. */
+    @Test
+    void severalMatricesOverOneInputEqualSeparateRuns() {
+        Random random = new Random(8);
+        int cols = 256;
+        WeightMatrix[] ws = {
+                TestMatrices.random(GgmlType.Q8_0, 70, cols, random),
+                TestMatrices.random(GgmlType.Q4_0, 16, cols, random),
+                TestMatrices.random(GgmlType.F16, 133, cols, random)};
+        for (int n : new int[]{1, 5}) {
+            float[] x = TestMatrices.gaussian(random, n * cols, 1f);
+            float[][] outs = new float[ws.length][];
+            for (int m = 0; m < ws.length; m++) outs[m] = new float[n * ws[m].rows()];
+            try (ThreadPool pool = new ThreadPool(2)) {
+                Matmul.run(pool, ws, x, n, outs);
+                for (int m = 0; m < ws.length; m++) {
+                    float[] alone = new float[n * ws[m].rows()];
+                    Matmul.run(pool, ws[m], x, n, alone);
+                    assertThat(outs[m]).as("matrix %d n=%d", m, n).containsExactly(alone);
+                }
+            }
+        }
+    }
+
+    @Test
+    void severalMatricesNeedOneOutputEach() {
+        WeightMatrix w = TestMatrices.random(GgmlType.Q8_0, 16, 64, new Random(9));
+        try (ThreadPool pool = new ThreadPool(1)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> Matmul.run(pool, new WeightMatrix[]{w, w}, new float[64], 1, new float[][]{new float[16]}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("2 matrices but 1 outputs");
+        }
+    }
 }
