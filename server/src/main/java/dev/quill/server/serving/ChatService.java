@@ -35,13 +35,18 @@ final class ChatService {
         GenerationOptions o = request.options();
         Tokenizer tokenizer = d.tokenizer();
         RequestSettings.checkAgainstModel(o, d);
-        for (ChatMessage message : request.messages()) {
-            if (message.content() == null) continue;
-            for (ChatMessage.ContentPart part : message.content()) {
+        ContentFilter filter = d.config().contentFilter();
+        for (int i = 0; i < request.messages().size(); i++) {
+            ChatMessage message = request.messages().get(i);
+            for (ChatMessage.ContentPart part : message.content() == null ? List.<ChatMessage.ContentPart>of() : message.content()) {
                 if (!part.isText()) {
                     throw ApiException.invalid(part.loc(), part.type(), "Model '" + d.name() + "' is text-only; the "
                             + part.type() + " content part at " + dev.quill.server.protocol.Loc.param(part.loc()) + " is not supported");
                 }
+                filter.checkPrompt(part.text(), part.loc());
+            }
+            for (int k = 0; k < message.toolCalls().size(); k++) {
+                filter.checkPrompt(message.toolCalls().get(k).arguments(), List.of("body", "messages", i, "tool_calls", k, "function", "arguments"));
             }
         }
         String text = d.renderChat(templateContext(request, tokenizer));
@@ -61,7 +66,8 @@ final class ChatService {
         for (int j = 0; j < candidates; j++) {
             // Tool-call markers may be special tokens (Mistral's [TOOL_CALLS]): the parser must see their text.
             outputs.add(new SequenceOutput(tokenizer, o.stop(), o.extensions().includeStopStrInOutput(),
-                    o.extensions().skipSpecialTokens() && !toolCalls, RequestSettings.terminators(tokenizer, o)));
+                    o.extensions().skipSpecialTokens() && !toolCalls, RequestSettings.terminators(tokenizer, o),
+                    d.config().contentFilter()));
             messages.add(toolCalls ? assistantWithTools(d, o) : AssistantOutput.plain());
         }
         List<Generation.Group> groups = List.of(new Generation.Group(0, g, outputs));
@@ -136,8 +142,7 @@ final class ChatService {
             }
             sse.done();
         } catch (ApiException e) {
-            sse.send(e.toResponse());
-            sse.done();
+            sse.fail(e);
         }
         return null;
     }

@@ -57,7 +57,7 @@ final class CompletionService {
                     o.extensions().ignoreEos(), grammar);
             List<SequenceOutput> outputs = new ArrayList<>();
             for (int j = 0; j < candidates; j++) {
-                outputs.add(newOutput(tokenizer, o));
+                outputs.add(newOutput(d, o));
                 promptOf[i * candidates + j] = i;
             }
             groups.add(new Generation.Group(i, g, outputs));
@@ -86,15 +86,14 @@ final class CompletionService {
                     d.info().fingerprint(), List.of(), observer.usage.usage()));
             sse.done();
         } catch (ApiException e) {
-            sse.send(e.toResponse());
-            sse.done();
+            sse.fail(e);
         }
         return null;
     }
 
-    private static SequenceOutput newOutput(Tokenizer tokenizer, GenerationOptions o) {
-        return new SequenceOutput(tokenizer, o.stop(), o.extensions().includeStopStrInOutput(),
-                o.extensions().skipSpecialTokens(), RequestSettings.terminators(tokenizer, o));
+    private static SequenceOutput newOutput(Deployment d, GenerationOptions o) {
+        return new SequenceOutput(d.tokenizer(), o.stop(), o.extensions().includeStopStrInOutput(),
+                o.extensions().skipSpecialTokens(), RequestSettings.terminators(d.tokenizer(), o), d.config().contentFilter());
     }
 
     private static List<PromptInput> tokenize(Deployment d, CompletionRequest request) {
@@ -102,6 +101,8 @@ final class CompletionService {
         Boolean addSpecialOption = request.options().extensions().addSpecialTokens();
         boolean addSpecial = addSpecialOption == null || addSpecialOption;
         String suffix = request.suffix() == null || request.suffix().isEmpty() ? null : request.suffix();
+        ContentFilter filter = d.config().contentFilter();
+        filter.checkPrompt(suffix, List.of("body", "suffix"));
         FimTokens fim = null;
         if (suffix != null) {
             fim = d.fimTokens().orElseThrow(() -> ApiException.invalid(List.of("body", "suffix"), request.suffix(),
@@ -116,6 +117,7 @@ final class CompletionService {
             String echo;
             switch (prompt) {
                 case Prompt.Text text -> {
+                    filter.checkPrompt(text.text(), loc);
                     echo = text.text();
                     ids = fim == null ? tokenizer.encode(text.text(), addSpecial, true) : tokenizer.encode(text.text(), false, true);
                 }
@@ -132,6 +134,7 @@ final class CompletionService {
                     ids = tokens.ids();
                     echo = tokenizer.decode(ids);
                     loc = tokens.loc();
+                    filter.checkPrompt(echo, loc);
                 }
             }
             if (fim != null) ids = fillInTheMiddle(tokenizer, fim, ids, suffix, addSpecial);

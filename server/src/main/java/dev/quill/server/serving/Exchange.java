@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * One generation request in flight, as the HTTP layer follows it (it is the request's {@link Generation.Watcher}):
  * it holds the response stream back until the engine accepts the request, times the request for {@link Metrics},
- * and lets a server shutdown cancel the request's sequences.
+ * lets a server shutdown or the client's disconnect cancel the request's sequences, and knows the status the
+ * request ended with.
  */
 final class Exchange implements Generation.Watcher, AutoCloseable {
 
@@ -27,6 +28,7 @@ final class Exchange implements Generation.Watcher, AutoCloseable {
     // Shared with the thread that shuts the server down; guarded by this.
     private List<GenerationHandle> handles = List.of();
     private boolean cancelled;
+    private boolean clientGone;
 
     private Exchange(InFlight owner, Metrics.RequestTiming timing) {
         this.owner = owner;
@@ -97,10 +99,31 @@ final class Exchange implements Generation.Watcher, AutoCloseable {
         if (completed) timing.completed(System.nanoTime());
     }
 
+    /**
+     * The status the request ended with, when it differs from the response's status line: the error status of a
+     * stream that ended with an error event, or {@link ClientGone#STATUS} when the client left first; else 0.
+     */
+    synchronized int outcomeStatus() {
+        if (clientGone) return ClientGone.STATUS;
+        return stream != null && stream.failure() != null ? stream.failure().status() : 0;
+    }
+
     /** Cancels the request's sequences, now or as soon as the engine accepts them. Any thread. */
     synchronized void cancel() {
         cancelled = true;
         handles.forEach(GenerationHandle::cancel);
+    }
+
+    /** The client closed its connection: cancels like {@link #cancel()}, and the request ends as {@link ClientGone}. */
+    synchronized void clientGone() {
+        clientGone = true;
+        cancel();
+    }
+
+    @Override
+    public synchronized RuntimeException cancellation() {
+        return clientGone ? new ClientGone()
+                : ApiException.of(ErrorKind.UNAVAILABLE, "Generation was cancelled: the server is shutting down");
     }
 
     @Override

@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the sequences of one request on the engine. Engine callbacks only enqueue events (they run on the engine
  * thread and must not block); the request's own thread drains the queue, feeds each sequence's
- * {@link SequenceOutput}, cancels a sequence whose stop string matched, and reports progress to an {@link Observer}
- * (the SSE writer when streaming). Leaving {@link #run} for any reason cancels whatever is still generating.
+ * {@link SequenceOutput}, cancels a sequence whose stop string or blocked term matched, and reports progress to an
+ * {@link Observer} (the SSE writer when streaming). Leaving {@link #run} for any reason cancels whatever is still
+ * generating.
  */
 final class Generation {
 
@@ -63,6 +64,11 @@ final class Generation {
 
         /** Every sequence ended normally. */
         default void completed() {}
+
+        /** What to throw when the engine reports a sequence cancelled that the run did not cancel itself. */
+        default RuntimeException cancellation() {
+            return ApiException.of(ErrorKind.UNAVAILABLE, "Generation was cancelled: the server is shutting down");
+        }
     }
 
     static final ScopedValue<Watcher> WATCHER = ScopedValue.newInstance();
@@ -163,20 +169,22 @@ final class Generation {
                         SequenceOutput.Piece piece = output.accept(t.token());
                         result.append(piece);
                         if (!piece.isEmpty()) observer.piece(t.seq(), piece, result);
-                        if (output.matchedStop() != null) {
+                        if (output.ended()) {
                             handles.get(t.seq()).cancel();
                             result.promptTokens = requests.get(t.seq()).prompt().length;
                             result.completionTokens = output.generated();
-                            finish(result, "stop", output.matchedStop());
+                            if (output.filtered()) {
+                                finish(result, ContentFilter.CONTENT_FILTER, null);
+                            } else {
+                                finish(result, "stop", output.matchedStop());
+                            }
                             remaining--;
                             watcher.finished(t.seq());
                             observer.finished(t.seq(), result);
                         }
                     }
                     case Finished f -> {
-                        if (f.reason() == FinishReason.CANCELLED) {
-                            throw ApiException.of(ErrorKind.UNAVAILABLE, "Generation was cancelled: the server is shutting down");
-                        }
+                        if (f.reason() == FinishReason.CANCELLED) throw watcher.cancellation();
                         SequenceOutput.Piece piece = output.finish();
                         result.append(piece);
                         if (!piece.isEmpty()) observer.piece(f.seq(), piece, result);

@@ -37,6 +37,8 @@ public final class QuillServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QuillServer.class);
     private static final Pattern API_VERSION = Pattern.compile("^\\d{4}-\\d{2}-\\d{2}(-preview)?$");
     private static final String ERROR_WRITTEN = "quill.error-written";
+    /** The status a request is counted with when its status line could not say it (see {@link #countedStatus}). */
+    private static final String OUTCOME_STATUS = "quill.outcome-status";
     /** How long {@link #close()} lets requests in flight finish before cancelling them. */
     public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
     /** How long stopping waits for responses still being written. */
@@ -65,7 +67,7 @@ public final class QuillServer implements AutoCloseable {
             // On stop, Jetty lets responses being written complete (those of drained requests end just before).
             c.jetty.modifyServer(server -> server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis()));
             c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
-            c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), ctx.statusCode()));
+            c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx)));
 
             c.routes.before(this::authenticate);
             c.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
@@ -200,26 +202,45 @@ public final class QuillServer implements AutoCloseable {
         generate(ctx, d, arrival, responder -> ChatService.serve(d, request, responder));
     }
 
-    /** Runs a service with the request followed as an {@link Exchange} (held stream, timing, shutdown). */
+    /**
+     * Runs a service with the request followed as an {@link Exchange} (held stream, timing, shutdown) and its
+     * connection watched for the client leaving.
+     */
     private void generate(Context ctx, Deployment d, long arrivalNanos, Function<Responder, Object> service) {
         try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos))) {
-            Object response;
-            try (Deployment.Slot slot = d.admit()) {
-                response = ScopedValue.where(Generation.WATCHER, x).call(() -> service.apply(x.responder(ctx)));
+            int outcome;
+            try {
+                Object response;
+                try (Deployment.Slot slot = d.admit();
+                     DisconnectWatch watch = DisconnectWatch.start(ctx.req(), x::clientGone)) {
+                    response = ScopedValue.where(Generation.WATCHER, x).call(() -> service.apply(x.responder(ctx)));
+                }
+                // Written after the slot is freed, so a client that sends its next request as soon as it has this
+                // answer never finds its own previous request still holding the slot.
+                x.finishResponse(ctx);
+                if (response != null) json(ctx, 200, response);
+                x.responseSent();
+                outcome = x.outcomeStatus();
+            } catch (ClientGone gone) {
+                LOG.debug("client disconnected from {}; generation cancelled", ctx.path());
+                outcome = ClientGone.STATUS;
             }
-            // Written after the slot is freed, so a client that sends its next request as soon as it has this
-            // answer never finds its own previous request still holding the slot.
-            x.finishResponse(ctx);
-            if (response != null) json(ctx, 200, response);
-            x.responseSent();
-        } catch (SseStream.ClientGone gone) {
-            LOG.debug("client disconnected from {}; generation cancelled", ctx.path());
+            if (outcome != 0) ctx.attribute(OUTCOME_STATUS, outcome);
         }
     }
 
     private Deployment select(Context ctx, String model) {
         return deployments.select(ctx.header(Deployments.AZURE_DEPLOYMENT_HEADER), ctx.header(Deployments.DEPLOYMENT_HEADER),
                 model, ctx.header(Deployments.TAGS_HEADER));
+    }
+
+    /**
+     * The status a request counts with in the metrics: its response's status, unless the response was committed
+     * (a stream's 200) before it ended with an error, or the client left before its end.
+     */
+    private static int countedStatus(Context ctx) {
+        Integer outcome = ctx.attribute(OUTCOME_STATUS);
+        return outcome != null ? outcome : ctx.statusCode();
     }
 
     /** The route that answered, as its pattern (a bounded set of label values), or "unmatched" (404, 405). */
@@ -292,7 +313,10 @@ public final class QuillServer implements AutoCloseable {
     }
 
     private static void error(Context ctx, ApiException e) {
-        if (ctx.res().isCommitted()) return;
+        if (ctx.res().isCommitted()) {
+            ctx.attribute(OUTCOME_STATUS, e.status()); // too late to tell the client; the metrics still know
+            return;
+        }
         ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         ctx.header("x-ms-error-code", e.code());
         e.headers().forEach(ctx::header);

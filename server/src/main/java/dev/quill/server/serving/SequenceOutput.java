@@ -8,13 +8,14 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Turns one sequence's generated tokens into the text the client sees, watching for stop strings.
+ * Turns one sequence's generated tokens into the text the client sees, watching for stop strings and for the terms
+ * of the deployment's {@link ContentFilter}.
  *
- * <p>Stop strings are matched on decoded text, so they are found even when split across tokens. Text that could be
- * the start of a stop string is held back until the next tokens decide it, so no part of a stop string is ever
+ * <p>Both are matched on decoded text, so they are found even when split across tokens. Text that could be the
+ * start of a stop string or a blocked term is held back until the next tokens decide it, so no part of one is ever
  * released (and so streamed). Release happens at token boundaries: every released {@link Piece} is exactly the text
- * of its tokens, except that a match cuts the last token's text at the stop string. Streaming and non-streaming
- * responses are built from the same pieces and therefore agree.
+ * of its tokens, except that a match cuts the last token's text at the stop string or the term. Streaming and
+ * non-streaming responses are built from the same pieces and therefore agree.
  */
 final class SequenceOutput {
 
@@ -39,34 +40,42 @@ final class SequenceOutput {
     private final boolean includeStop;
     private final boolean skipSpecial;
     private final Set<Integer> terminators;
+    private final ContentFilter filter;
     private final StringBuilder held = new StringBuilder();
     private final ArrayDeque<Pending> heldTokens = new ArrayDeque<>();
     private int generated;
     private String matchedStop;
+    private boolean filtered;
 
     /**
      * @param terminators tokens that end generation (end-of-generation ids unless ignore_eos, and stop_token_ids):
      *                    their text is never part of the output
      */
-    SequenceOutput(Tokenizer tokenizer, List<String> stops, boolean includeStop, boolean skipSpecial, Set<Integer> terminators) {
+    SequenceOutput(Tokenizer tokenizer, List<String> stops, boolean includeStop, boolean skipSpecial, Set<Integer> terminators,
+                   ContentFilter filter) {
         this.tokenizer = tokenizer;
         this.stops = List.copyOf(stops);
         this.longestStop = stops.stream().mapToInt(String::length).max().orElse(0);
         this.includeStop = includeStop;
         this.skipSpecial = skipSpecial;
         this.terminators = Set.copyOf(terminators);
+        this.filter = filter;
     }
 
-    /** Takes the next token; returns what can be released now. After a stop string matched, nothing more is taken. */
+    /**
+     * Takes the next token; returns what can be released now. After a stop string or a blocked term matched, nothing
+     * more is taken.
+     */
     Piece accept(GeneratedToken token) {
-        if (matchedStop != null) throw new IllegalStateException("the sequence already stopped at '" + matchedStop + "'");
+        if (ended()) throw new IllegalStateException("the sequence already ended");
         generated++;
         String text = textOf(token);
         int newFrom = held.length();
         held.append(text);
         heldTokens.add(new Pending(token, newFrom, held.length()));
-        if (longestStop == 0) return release(held.length());
+        if (longestStop == 0 && filter.isEmpty()) return release(held.length());
 
+        int blocked = filter.find(held, Math.max(0, newFrom - filter.longestTerm() + 1));
         int match = -1;
         String stop = null;
         int searchFrom = Math.max(0, newFrom - longestStop + 1);
@@ -77,17 +86,24 @@ final class SequenceOutput {
                 stop = s;
             }
         }
+        int stopCut = match < 0 ? -1 : includeStop ? match + stop.length() : match;
+        if (blocked >= 0 && (stopCut < 0 || blocked < stopCut)) {
+            // The term would be part of the text: cut before it. Tokens that hold part of it are left out of
+            // logprobs too, since their text would show it.
+            filtered = true;
+            List<Emitted> tokens = new ArrayList<>();
+            for (Pending p : heldTokens) {
+                if (p.end() <= blocked) tokens.add(new Emitted(p.token(), p.start()));
+            }
+            return cut(blocked, tokens);
+        }
         if (match >= 0) {
             matchedStop = stop;
-            int cut = includeStop ? match + stop.length() : match;
             List<Emitted> tokens = new ArrayList<>();
-            for (Pending p : heldTokens) tokens.add(new Emitted(p.token(), Math.min(p.start(), cut)));
-            String out = held.substring(0, cut);
-            held.setLength(0);
-            heldTokens.clear();
-            return new Piece(out, tokens);
+            for (Pending p : heldTokens) tokens.add(new Emitted(p.token(), Math.min(p.start(), stopCut)));
+            return cut(stopCut, tokens);
         }
-        int safe = held.length() - heldBackLength();
+        int safe = held.length() - Math.max(heldBackLength(), filter.unfinishedTermLength(held));
         int releaseEnd = 0;
         for (Pending p : heldTokens) {
             if (p.end() > safe) break;
@@ -96,15 +112,25 @@ final class SequenceOutput {
         return release(releaseEnd);
     }
 
-    /** The sequence ended without a stop string: everything held back is released. */
+    /** The sequence ended without a stop string or blocked term: everything held back is released. */
     Piece finish() {
-        if (matchedStop != null) return Piece.EMPTY;
+        if (ended()) return Piece.EMPTY;
         return release(held.length());
+    }
+
+    /** Whether a stop string or a blocked term ended the sequence. */
+    boolean ended() {
+        return matchedStop != null || filtered;
     }
 
     /** The stop string that ended the sequence, or null. */
     String matchedStop() {
         return matchedStop;
+    }
+
+    /** Whether a term of the content filter ended the sequence. */
+    boolean filtered() {
+        return filtered;
     }
 
     /** Tokens taken so far (including one that completed a stop string). */
@@ -127,6 +153,14 @@ final class SequenceOutput {
             }
         }
         return 0;
+    }
+
+    /** The final piece: the held text up to {@code end}, with these tokens; nothing stays held. */
+    private Piece cut(int end, List<Emitted> tokens) {
+        String out = held.substring(0, end);
+        held.setLength(0);
+        heldTokens.clear();
+        return new Piece(out, tokens);
     }
 
     /** Releases the held tokens that end at or before {@code end} (a token boundary) and their text. */

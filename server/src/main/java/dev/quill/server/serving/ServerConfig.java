@@ -24,6 +24,8 @@ import java.util.Set;
  * threads: 4                 # engine threads per model (0 = all cores)
  * max_body_bytes: 10485760
  * api_keys: [secret-1]       # also QUILL_API_KEYS (comma-separated); none = no authentication
+ * content_filter:            # applies to every deployment, in addition to its own
+ *   blocked_terms: [forbidden]
  * deployments:
  *   - name: quill-tiny
  *     model: models/quill-tiny.gguf   # relative to this file
@@ -39,6 +41,8 @@ import java.util.Set;
  *     max_queue: 256                 # requests waiting for the engine; more get 429
  *     kv_f32: false
  *     prefix_caching: true
+ *     content_filter:
+ *       blocked_terms: [secret]      # case-insensitive substrings refused in prompts and cut from output
  * </pre>
  */
 public record ServerConfig(String host, int port, int threads, long maxBodyBytes, List<String> apiKeys,
@@ -55,9 +59,11 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
      * @param contextLength         tokens of context to serve; 0 = the model's
      * @param maxConcurrentRequests requests served at once; more are refused with 429
      * @param engine                how the engine runs the model
+     * @param contentFilter         terms refused in prompts and cut from output (the server-wide ones included)
      */
     public record DeploymentConfig(String name, Path model, List<String> aliases, List<String> tags, String vendor,
-                                   int contextLength, int maxConcurrentRequests, EngineSettings engine) {
+                                   int contextLength, int maxConcurrentRequests, EngineSettings engine,
+                                   ContentFilter contentFilter) {
 
         public static final String DEFAULT_VENDOR = "quill";
         public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
@@ -65,6 +71,12 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         public DeploymentConfig {
             aliases = List.copyOf(aliases);
             tags = List.copyOf(tags);
+        }
+
+        /** A deployment without a content filter. */
+        public DeploymentConfig(String name, Path model, List<String> aliases, List<String> tags, String vendor,
+                                int contextLength, int maxConcurrentRequests, EngineSettings engine) {
+            this(name, model, aliases, tags, vendor, contextLength, maxConcurrentRequests, engine, ContentFilter.NONE);
         }
 
         /** A deployment with the engine's defaults except, when positive, its KV cache memory. */
@@ -79,7 +91,13 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         }
 
         public DeploymentConfig withEngine(EngineSettings settings) {
-            return new DeploymentConfig(name, model, aliases, tags, vendor, contextLength, maxConcurrentRequests, settings);
+            return new DeploymentConfig(name, model, aliases, tags, vendor, contextLength, maxConcurrentRequests, settings,
+                    contentFilter);
+        }
+
+        public DeploymentConfig withContentFilter(ContentFilter filter) {
+            return new DeploymentConfig(name, model, aliases, tags, vendor, contextLength, maxConcurrentRequests, engine,
+                    filter);
         }
     }
 
@@ -179,6 +197,7 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         Integer threads = f.int32("threads", 0, 4096);
         Long maxBody = f.integer("max_body_bytes", 1, Long.MAX_VALUE);
         List<String> keys = strings(f.raw("api_keys"), f.loc("api_keys"));
+        ContentFilter everywhere = contentFilter(f);
         JsonNode list = f.required("deployments");
         if (!list.isArray() || list.isEmpty()) {
             throw ApiException.invalid(f.loc("deployments"), null, "deployments must be a non-empty list");
@@ -197,10 +216,11 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
             EngineSettings engine = new EngineSettings(kvCache, orZero(d.int32("block_size", 1, 1024)),
                     orZero(d.int32("max_batch_tokens", 1, Integer.MAX_VALUE)), orZero(d.int32("max_sequences", 1, 1_000_000)),
                     orZero(d.int32("max_queue", 1, 1_000_000)), d.bool("kv_f32"), d.bool("prefix_caching"));
+            ContentFilter filter = everywhere.and(contentFilter(d));
             rejectUnknown(d);
             deployments.add(new DeploymentConfig(name, model, aliases, tags, vendor == null ? DeploymentConfig.DEFAULT_VENDOR : vendor,
                     context == null ? 0 : context,
-                    concurrent == null ? DeploymentConfig.DEFAULT_MAX_CONCURRENT_REQUESTS : concurrent, engine));
+                    concurrent == null ? DeploymentConfig.DEFAULT_MAX_CONCURRENT_REQUESTS : concurrent, engine, filter));
         }
         rejectUnknown(f);
         return new ServerConfig(host == null ? DEFAULT_HOST : host, port == null ? DEFAULT_PORT : port,
@@ -221,6 +241,20 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(d.loc("kv_cache"), value, Loc.param(d.loc("kv_cache")) + ": " + e.getMessage());
         }
+    }
+
+    /** {@code content_filter: {blocked_terms: [...]}}, absent = no filter; a term must not be empty. */
+    private static ContentFilter contentFilter(JsonFields f) {
+        JsonNode node = f.raw("content_filter");
+        if (node == null) return ContentFilter.NONE;
+        JsonFields filter = JsonFields.object(node, f.loc("content_filter"));
+        List<Object> loc = filter.loc("blocked_terms");
+        List<String> terms = strings(filter.raw("blocked_terms"), loc);
+        for (int i = 0; i < terms.size(); i++) {
+            if (terms.get(i).isEmpty()) throw ApiException.invalid(Loc.append(loc, i), "", Loc.param(Loc.append(loc, i)) + " must not be empty");
+        }
+        rejectUnknown(filter);
+        return new ContentFilter(terms);
     }
 
     private static void rejectUnknown(JsonFields f) {

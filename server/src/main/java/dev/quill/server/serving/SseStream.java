@@ -1,5 +1,6 @@
 package dev.quill.server.serving;
 
+import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.Json;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
@@ -15,13 +16,6 @@ import java.nio.charset.StandardCharsets;
  */
 final class SseStream {
 
-    /** The client closed the connection; the request's generation must stop. */
-    static final class ClientGone extends RuntimeException {
-        ClientGone(IOException cause) {
-            super("client disconnected", cause, false, false);
-        }
-    }
-
     private final HttpServletResponse response;
     private ServletOutputStream out;
     /**
@@ -29,6 +23,8 @@ final class SseStream {
      * sends nothing, headers included, so that a refusal can still be answered with a plain HTTP error (429).
      */
     private ByteArrayOutputStream held = new ByteArrayOutputStream();
+    /** The error the stream ended with, or null. */
+    private ApiException failure;
 
     SseStream(HttpServletResponse response) {
         this.response = response;
@@ -61,6 +57,18 @@ final class SseStream {
 
     void done() {
         write("data: [DONE]\n\n");
+    }
+
+    /** Ends the stream with an error event and {@code [DONE]}: how an error after the headers reaches the client. */
+    void fail(ApiException e) {
+        failure = e;
+        send(e.toResponse());
+        done();
+    }
+
+    /** The error the stream ended with ({@link #fail}), or null. */
+    ApiException failure() {
+        return failure;
     }
 
     private void write(String frame) {

@@ -20,7 +20,7 @@ class SequenceOutputTest {
     private List<String> feed(SequenceOutput output, String... pieces) {
         List<String> released = new ArrayList<>();
         for (String piece : pieces) {
-            if (output.matchedStop() != null) break;
+            if (output.ended()) break;
             released.add(output.accept(token(piece)).text());
         }
         released.add(output.finish().text());
@@ -28,7 +28,12 @@ class SequenceOutputTest {
     }
 
     private SequenceOutput output(String... stops) {
-        return new SequenceOutput(tokenizer, List.of(stops), false, true, Set.of(FakeTokenizer.EOS));
+        return new SequenceOutput(tokenizer, List.of(stops), false, true, Set.of(FakeTokenizer.EOS), ContentFilter.NONE);
+    }
+
+    /** An output whose content filter blocks these terms (and, optionally, with these stop strings). */
+    private SequenceOutput filtered(List<String> stops, boolean includeStop, String... terms) {
+        return new SequenceOutput(tokenizer, stops, includeStop, true, Set.of(FakeTokenizer.EOS), new ContentFilter(List.of(terms)));
     }
 
     @Test
@@ -66,7 +71,7 @@ class SequenceOutputTest {
 
     @Test
     void canKeepTheStopStringInTheOutput() {
-        SequenceOutput output = new SequenceOutput(tokenizer, List.of("ow"), true, true, Set.of());
+        SequenceOutput output = new SequenceOutput(tokenizer, List.of("ow"), true, true, Set.of(), ContentFilter.NONE);
         assertThat(feed(output, "b", "r", "ow", "n")).containsExactly("b", "r", "ow", "");
     }
 
@@ -89,7 +94,7 @@ class SequenceOutputTest {
         assertThat(eos.text()).isEmpty();
         assertThat(eos.tokens()).hasSize(1);
         assertThat(output.accept(new GeneratedToken(FakeTokenizer.IM_START, "<|im_start|>", -1, List.of())).text()).isEmpty();
-        SequenceOutput keep = new SequenceOutput(tokenizer, List.of(), false, false, Set.of());
+        SequenceOutput keep = new SequenceOutput(tokenizer, List.of(), false, false, Set.of(), ContentFilter.NONE);
         assertThat(keep.accept(new GeneratedToken(FakeTokenizer.IM_START, "<|im_start|>", -1, List.of())).text()).isEqualTo("<|im_start|>");
     }
 
@@ -99,5 +104,53 @@ class SequenceOutputTest {
         SequenceOutput output = output("abc", "abd");
         assertThat(feed(output, "x", "a", "b", "d", "e")).containsExactly("x", "", "", "", "");
         assertThat(output.matchedStop()).isEqualTo("abd");
+    }
+
+    @Test
+    void aBlockedTermIsHeldBackAcrossTokensIgnoringCaseAndCutBeforeItsStart() {
+        SequenceOutput output = filtered(List.of(), false, "ROWN");
+        assertThat(feed(output, "b", "r", "ow", "n", "!")).containsExactly("b", "", "", "", "");
+        assertThat(output.filtered()).isTrue();
+        assertThat(output.matchedStop()).isNull();
+        assertThat(output.generated()).isEqualTo(4);
+    }
+
+    @Test
+    void textThatStopsLookingLikeABlockedTermIsReleased() {
+        SequenceOutput output = filtered(List.of(), false, "rown");
+        assertThat(feed(output, "b", "R", "a", "t")).containsExactly("b", "", "Ra", "t", "");
+        assertThat(output.filtered()).isFalse();
+    }
+
+    @Test
+    void tokensHoldingPartOfABlockedTermAreLeftOutOfTheCutPiece() {
+        SequenceOutput output = filtered(List.of(), false, "wn");
+        output.accept(token("b"));
+        SequenceOutput.Piece held = output.accept(token("ow"));
+        assertThat(held.text()).isEmpty();
+        SequenceOutput.Piece last = output.accept(token("n"));
+        assertThat(last.text()).isEqualTo("o");
+        assertThat(last.tokens()).as("'ow' would show the w").isEmpty();
+        assertThat(output.finish()).isEqualTo(SequenceOutput.Piece.EMPTY);
+    }
+
+    @Test
+    void theEarlierOfAStopStringAndABlockedTermEndsTheSequence() {
+        SequenceOutput stopFirst = filtered(List.of("b"), false, "cd");
+        assertThat(feed(stopFirst, "a", "b", "c", "d")).containsExactly("a", "", "");
+        assertThat(stopFirst.matchedStop()).isEqualTo("b");
+        assertThat(stopFirst.filtered()).isFalse();
+
+        SequenceOutput termFirst = filtered(List.of("cd"), false, "b");
+        assertThat(feed(termFirst, "a", "b", "c", "d")).containsExactly("a", "", "");
+        assertThat(termFirst.filtered()).isTrue();
+        assertThat(termFirst.matchedStop()).isNull();
+    }
+
+    @Test
+    void aStopStringKeptInTheOutputMustNotBringABlockedTermWithIt() {
+        SequenceOutput output = filtered(List.of("xyz"), true, "y");
+        assertThat(feed(output, "a", "x", "y", "z")).containsExactly("a", "", "x", "");
+        assertThat(output.filtered()).isTrue();
     }
 }

@@ -99,6 +99,23 @@ class ServerConfigTest {
     }
 
     @Test
+    void aDeploymentsContentFilterAddsItsTermsToTheServerWideOnes() throws IOException {
+        ServerConfig c = load("""
+                content_filter:
+                  blocked_terms: [Everywhere, shared]
+                deployments:
+                  - name: strict
+                    model: a.gguf
+                    content_filter: {blocked_terms: [shared, only-here]}
+                  - name: plain
+                    model: b.gguf
+                """);
+        assertThat(c.deployments().getFirst().contentFilter().blockedTerms()).containsExactly("Everywhere", "shared", "only-here");
+        assertThat(c.deployments().get(1).contentFilter().blockedTerms()).containsExactly("Everywhere", "shared");
+        assertThat(load("deployments: [{name: m, model: m.gguf}]").deployments().getFirst().contentFilter().isEmpty()).isTrue();
+    }
+
+    @Test
     void namesWhatIsWrong() {
         assertThatThrownBy(() -> load("port: 8080")).hasMessageContaining("deployments");
         assertThatThrownBy(() -> load("deployments: [{model: m.gguf}]")).hasMessageContaining("config.deployments[0].name");
@@ -110,5 +127,11 @@ class ServerConfigTest {
         assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, block_size: 0}]")).hasMessageContaining("block_size");
         assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, max_queue: many}]")).hasMessageContaining("max_queue");
         assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, kv_f32: 1}]")).hasMessageContaining("kv_f32");
+        assertThatThrownBy(() -> load("content_filter: {blocked_terms: ['']}\ndeployments: [{name: m, model: m.gguf}]"))
+                .hasMessageContaining("config.content_filter.blocked_terms[0] must not be empty");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, content_filter: {terms: [x]}}]"))
+                .hasMessageContaining("config.deployments[0].content_filter.terms");
+        assertThatThrownBy(() -> load("deployments: [{name: m, model: m.gguf, content_filter: {blocked_terms: x}}]"))
+                .hasMessageContaining("blocked_terms");
     }
 }

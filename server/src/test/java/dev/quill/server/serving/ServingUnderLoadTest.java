@@ -3,6 +3,10 @@ package dev.quill.server.serving;
 import static dev.quill.server.serving.MetricsTest.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quill.engine.Engine;
 import dev.quill.engine.EngineStats;
@@ -18,6 +22,7 @@ import dev.quill.engine.sampling.SamplingParams;
 import dev.quill.engine.tensor.GgmlType;
 import dev.quill.server.protocol.Json;
 import java.io.BufferedReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -36,6 +41,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server on the real engine when requests pile up: metrics, a full queue, disconnects and shutdown. A tiny
@@ -72,10 +78,14 @@ class ServingUnderLoadTest {
         client = new TestServer(config, deployments);
     }
 
+    private final List<ListAppender<ILoggingEvent>> capturedLogs = new ArrayList<>();
+
     @AfterEach
     void stop() {
         client.close();
         deployments.close();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        capturedLogs.forEach(root::detachAppender);
     }
 
     /**
@@ -85,8 +95,10 @@ class ServingUnderLoadTest {
     private static final class Pacer implements GenerationListener {
         final Semaphore steps = new Semaphore(0);
         final GenerationHandle handle;
+        private final Engine engine;
 
         Pacer(Engine engine) {
+            this.engine = engine;
             handle = engine.submit(new GenerationRequest(new int[] {1, 2, 3}, SamplingParams.GREEDY, 400, -1, false,
                     Set.of(), true), this);
         }
@@ -101,6 +113,27 @@ class ServingUnderLoadTest {
 
         @Override
         public void onError(Throwable error) {}
+
+        /**
+         * Grants the engine one step at a time, each once the previous one was taken (so every grant is a step, however
+         * fast this machine is), until the engine's figures satisfy the condition or {@code limit} steps were granted
+         * and taken; returns the last figures.
+         */
+        EngineStats stepUntil(Predicate<EngineStats> condition, int limit) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            int granted = 0;
+            EngineStats s;
+            while (!condition.test(s = engine.stats())) {
+                if (steps.availablePermits() == 0) {
+                    if (granted == limit) return s;
+                    steps.release();
+                    granted++;
+                }
+                if (System.nanoTime() > deadline) throw new AssertionError("the engine stalled; last: " + s);
+                Thread.sleep(1);
+            }
+            return s;
+        }
 
         /** Lets the engine run freely and ends this sequence. */
         void stop() {
@@ -181,6 +214,25 @@ class ServingUnderLoadTest {
     }
 
     @Test
+    void aStreamThatEndsInAnErrorCountsWithTheErrorsStatus() throws Exception {
+        Pacer pacer = new Pacer(engine);
+        try {
+            awaitStats(s -> s.queued() == 0); // the pacer holds the engine: the request below gets no step at all
+            HttpResponse<String> r = client.post("/v1/completions", completion("once", 4, ",'stream':true,'timeout':0.2"),
+                    "extra-parameters", "pass-through");
+            assertThat(r.statusCode()).as("the headers went out when the engine accepted it").isEqualTo(200);
+            assertThat(events(r.body()).getLast().get("error").get("code").asText()).isEqualTo("timeout");
+        } finally {
+            pacer.stop();
+        }
+        String timedOut = "quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"408\"}";
+        awaitScrape(m -> m.contains(timedOut));
+        String metrics = scrape();
+        assertThat(sample(metrics, timedOut)).isEqualTo(1);
+        assertThat(metrics).doesNotContain("quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"200\"}");
+    }
+
+    @Test
     void aFullQueueAnswers429WithRetryAfterEvenToAStream() throws Exception {
         Pacer pacer = new Pacer(engine);
         try {
@@ -221,19 +273,49 @@ class ServingUnderLoadTest {
                 pacer.steps.release(3);
                 assertThat(reader.readLine()).startsWith("data: ");
             }
-            int granted = 3;
-            while (engine.stats().running() != 1 && granted < 200) {
-                pacer.steps.release();
-                granted++;
-                Thread.sleep(5);
-            }
-            assertThat(engine.stats().running()).as("only the pacer runs once the stream is cancelled").isEqualTo(1);
+            assertThat(pacer.stepUntil(s -> s.running() == 1, 197).running())
+                    .as("only the pacer runs once the stream is cancelled").isEqualTo(1);
         } finally {
             pacer.stop();
         }
         EngineStats idle = awaitStats(s -> s.running() == 0 && s.queued() == 0);
         assertThat(idle.kvBlocksUsed()).isZero();
         assertThat(idle.kvBlocksFree() + idle.kvBlocksCached()).isEqualTo(idle.kvBlocksTotal());
+        String closedRequest = "quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"499\"}";
+        awaitScrape(m -> m.contains(closedRequest));
+        assertThat(scrape()).as("not counted as answered")
+                .doesNotContain("quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"200\"}");
+    }
+
+    @Test
+    void aClientThatLeavesANonStreamingRequestCancelsItQuietly() throws Exception {
+        ListAppender<ILoggingEvent> log = captureLog();
+        Pacer pacer = new Pacer(engine);
+        try {
+            awaitStats(s -> s.queued() == 0);
+            // Nothing is written back before the end of a non-streaming request: only the closed socket tells.
+            try (Socket socket = new Socket("127.0.0.1", client.server.port())) {
+                byte[] body = completion(LONG_PROMPT, 400, "").replace('\'', '"').getBytes(StandardCharsets.UTF_8);
+                String head = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "extra-parameters: pass-through\r\nContent-Length: " + body.length + "\r\n\r\n";
+                socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(body);
+                socket.getOutputStream().flush();
+                awaitStats(s -> s.queued() == 1); // the engine has it
+                assertThat(pacer.stepUntil(s -> s.running() == 2, 10).running()).as("the request generates").isEqualTo(2);
+            }
+            // 400 tokens take 400 engine steps; the test grants at most 200, so only the disconnect can end it.
+            assertThat(pacer.stepUntil(s -> s.running() == 1, 200).running())
+                    .as("only the pacer runs once the request is cancelled").isEqualTo(1);
+        } finally {
+            pacer.stop();
+        }
+        EngineStats idle = awaitStats(s -> s.running() == 0 && s.queued() == 0);
+        assertThat(idle.kvBlocksUsed()).isZero();
+        String closedRequest = "quill_requests_total{endpoint=\"/v1/completions\",method=\"POST\",status=\"499\"}";
+        awaitScrape(m -> m.contains(closedRequest));
+        assertThat(sample(scrape(), closedRequest)).isEqualTo(1);
+        assertThat(log.list).as("a client leaving is not a server problem").noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.WARN));
     }
 
     @Test
@@ -282,6 +364,25 @@ class ServingUnderLoadTest {
             pacer.stop();
         }
         assertThat(closer.join(Duration.ofSeconds(20))).as("close() returned").isTrue();
+    }
+
+    /** Waits until a scrape of /metrics satisfies the condition (the request logger counts after the response). */
+    private void awaitScrape(Predicate<String> condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.test(scrape())) {
+            if (System.nanoTime() > deadline) throw new AssertionError("the metrics never got there:\n" + scrape());
+            Thread.sleep(5);
+        }
+    }
+
+    /** Records what the server logs from now until the test ends. */
+    private ListAppender<ILoggingEvent> captureLog() {
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        root.addAppender(appender);
+        capturedLogs.add(appender);
+        return appender;
     }
 
     private void awaitReadyStatus(int status) throws InterruptedException {
