@@ -46,7 +46,8 @@ public class MatmulBenchmark {
     @Param({"2048x2048", "8192x2048"})
     public String shape;
 
-    @Param({"1", "64"})
+    /** Tokens: one decode step, a small decode batch (the fused tile kernels), a prefill chunk (the panels). */
+    @Param({"1", "4", "64"})
     public int n;
 
     @Param({"2"})
