@@ -1,5 +1,7 @@
 package dev.quill.cli;
 
+import dev.quill.engine.EngineOptions;
+import dev.quill.engine.Warmup;
 import dev.quill.engine.gguf.GgufFile;
 import dev.quill.engine.gguf.GgufReader;
 import dev.quill.engine.gguf.TensorInfo;
@@ -8,6 +10,7 @@ import dev.quill.engine.model.LanguageModel;
 import dev.quill.engine.model.Models;
 import dev.quill.engine.model.SequenceChunk;
 import dev.quill.engine.tensor.ThreadPool;
+import dev.quill.engine.tokenizer.Tokenizers;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +54,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--kv-f32", description = "keep the KV cache in F32 instead of F16")
     boolean kvF32;
 
+    @Option(names = "--no-warmup", description = "skip the engine's kernel warm-up (each test still has its own warm-up run)")
+    boolean noWarmup;
+
     private static final int BLOCK_SIZE = 16;
 
     @Override
@@ -65,6 +71,10 @@ public final class BenchCommand implements Callable<Integer> {
         try (ThreadPool workers = new ThreadPool(pool); GgufFile file = GgufReader.open(model)) {
             LanguageModel lm = Models.load(file, workers);
             try {
+                if (!noWarmup) {
+                    EngineOptions options = EngineOptions.defaults().withThreads(pool).withBlockSize(BLOCK_SIZE).withKvF16(!kvF32);
+                    err.println(Warmup.run(file, Tokenizers.fromMetadata(file.metadata()), workers, options).summary());
+                }
                 int positions = Math.max(Math.max(promptTokens, genTokens), 1);
                 int blocks = (positions + BLOCK_SIZE - 1) / BLOCK_SIZE;
                 KvCache cache = lm.createKvCache(blocks, BLOCK_SIZE, !kvF32);

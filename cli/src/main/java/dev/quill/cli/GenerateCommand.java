@@ -72,6 +72,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "keep generating past end-of-generation tokens")
     boolean ignoreEos;
 
+    @Option(names = "--no-warmup", description = "skip compiling the kernels at load (the first tokens then run slowly)")
+    boolean noWarmup;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -82,7 +85,7 @@ public final class GenerateCommand implements Callable<Integer> {
         SamplingParams sampling;
         try {
             options = EngineOptions.defaults().withMaxSequences(1).withContextLength(contextLength)
-                    .withKvCacheBytes(EngineOptions.parseBytes(kvCache));
+                    .withKvCacheBytes(EngineOptions.parseBytes(kvCache)).withWarmup(!noWarmup);
             if (threads != null) options = options.withThreads(threads);
             sampling = new SamplingParams(temperature, topP, topK, minP, 0, 0, repetitionPenalty, Map.of(), seed);
             if (maxTokens < 0) throw new IllegalArgumentException("-n must be 0 or more, got " + maxTokens);
@@ -92,7 +95,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
 
         long loadStart = System.nanoTime();
-        try (Engine engine = Engines.load(path, options)) {
+        try (Engine engine = Engines.load(path, options, err::println)) {
             err.printf(Locale.ROOT, "loaded %s (%s) in %.2f s, %d threads, context %d%n", engine.info().name(),
                     path.getFileName(), seconds(System.nanoTime() - loadStart), options.threads(), engine.info().contextLength());
             int[] ids = engine.tokenizer().encode(prompt, true, false);

@@ -61,6 +61,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-prefix-caching", description = "do not reuse the KV cache of shared prompt prefixes")
     Boolean noPrefixCaching;
 
+    @Option(names = "--no-warmup", description = "skip compiling the kernels at load (the first requests then run slowly)")
+    Boolean noWarmup;
+
     @Override
     public Integer call() throws Exception {
         ServerConfig serverConfig;
@@ -130,7 +133,7 @@ public final class ServeCommand implements Callable<Integer> {
                 kvCache == null ? 0 : kvCacheBytes(kvCache),
                 positive("--block-size", blockSize), positive("--max-batch-tokens", maxBatchTokens),
                 positive("--max-sequences", maxSequences), positive("--max-queue", maxQueue),
-                kvF32, noPrefixCaching == null ? null : !noPrefixCaching);
+                kvF32, noPrefixCaching == null ? null : !noPrefixCaching, noWarmup == null ? null : !noWarmup);
     }
 
     private static long kvCacheBytes(String size) {

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  * @param maxSequences   sequences computed at once (default 64)
  * @param maxQueue       requests waiting to start before {@link QueueFullException} (default 256)
  * @param prefixCaching  keep computed prompt blocks and reuse them for later prompts with the same start (default on)
+ * @param warmup         at load, run a miniature of the model until the JIT has compiled the kernels, so that the
+ *                       first requests do not run interpreted code (default on; about a second)
  */
 public record EngineOptions(
         int threads,
@@ -30,7 +32,8 @@ public record EngineOptions(
         int maxBatchTokens,
         int maxSequences,
         int maxQueue,
-        boolean prefixCaching) {
+        boolean prefixCaching,
+        boolean warmup) {
 
     public static final long DEFAULT_KV_CACHE_BYTES = 512L << 20;
 
@@ -46,43 +49,47 @@ public record EngineOptions(
 
     public static EngineOptions defaults() {
         return new EngineOptions(Runtime.getRuntime().availableProcessors(), 0, DEFAULT_KV_CACHE_BYTES, 16, true,
-                512, 64, 256, true);
+                512, 64, 256, true, true);
     }
 
     public EngineOptions withThreads(int threads) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withContextLength(int contextLength) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withKvCacheBytes(long kvCacheBytes) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withBlockSize(int blockSize) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withKvF16(boolean kvF16) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withMaxBatchTokens(int maxBatchTokens) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withMaxSequences(int maxSequences) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withMaxQueue(int maxQueue) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     public EngineOptions withPrefixCaching(boolean prefixCaching) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+    }
+
+    public EngineOptions withWarmup(boolean warmup) {
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(?:([KMGT])I?)?B?", Pattern.CASE_INSENSITIVE);

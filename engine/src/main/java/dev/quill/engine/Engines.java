@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.function.Consumer;
 
 /** Loads a model file into a running {@link Engine}. */
 public final class Engines {
@@ -38,6 +39,14 @@ public final class Engines {
      * @throws IllegalArgumentException            when the options do not fit the model (e.g. a KV budget too small)
      */
     public static Engine load(Path path, EngineOptions options) {
+        return load(path, options, message -> { });
+    }
+
+    /**
+     * As {@link #load(Path, EngineOptions)}, telling {@code progress} about the steps that take a while, one line
+     * each: for now the {@link Warmup} (e.g. {@code warmed up kernels in 1.52 s (50 rounds on a miniature model)}).
+     */
+    public static Engine load(Path path, EngineOptions options, Consumer<String> progress) {
         ThreadPool pool = new ThreadPool(options.threads());
         GgufFile file = null;
         LanguageModel model = null;
@@ -47,6 +56,8 @@ public final class Engines {
             Tokenizer tokenizer = Tokenizers.fromMetadata(md);
             model = Models.load(file, pool);
             Scheduler scheduler = new Scheduler(model, tokenizer, options);
+            // After the options proved to fit the model, before the engine loop starts using the pool.
+            if (options.warmup()) warmUp(file, tokenizer, pool, options, progress);
             String fileName = path.getFileName().toString();
             ModelInfo info = new ModelInfo(
                     md.findString("general.name").orElse(fileName),
@@ -65,6 +76,17 @@ public final class Engines {
             if (file != null) file.close();
             pool.close();
             throw e;
+        }
+    }
+
+    /** Runs the {@link Warmup}; a failure only costs speed, so it is reported and loading goes on. */
+    private static void warmUp(GgufFile file, Tokenizer tokenizer, ThreadPool pool, EngineOptions options,
+                               Consumer<String> progress) {
+        try {
+            progress.accept(Warmup.run(file, tokenizer, pool, options).summary());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "kernel warm-up failed; the first requests will run slowly", e);
+            progress.accept("kernel warm-up failed, continuing without it: " + e.getMessage());
         }
     }
 

@@ -19,15 +19,18 @@ class EngineOptionsTest {
         assertThat(o.maxSequences()).isEqualTo(64);
         assertThat(o.maxQueue()).isEqualTo(256);
         assertThat(o.prefixCaching()).isTrue();
+        assertThat(o.warmup()).isTrue();
     }
 
     @Test
     void withersChangeOneOptionEach() {
-        EngineOptions o = EngineOptions.defaults().withThreads(3).withBlockSize(32).withMaxQueue(1).withKvF16(false);
+        EngineOptions o = EngineOptions.defaults().withThreads(3).withBlockSize(32).withMaxQueue(1).withKvF16(false)
+                .withWarmup(false);
         assertThat(o.threads()).isEqualTo(3);
         assertThat(o.blockSize()).isEqualTo(32);
         assertThat(o.maxQueue()).isEqualTo(1);
         assertThat(o.kvF16()).isFalse();
+        assertThat(o.warmup()).isFalse();
         assertThat(o.maxBatchTokens()).isEqualTo(512);
     }
 

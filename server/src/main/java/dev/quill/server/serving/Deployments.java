@@ -32,7 +32,7 @@ public final class Deployments implements AutoCloseable {
                 progress.accept("loading " + d.name() + " from " + d.model());
                 EngineOptions options = d.engine().applyTo(EngineOptions.defaults().withContextLength(d.contextLength()));
                 if (config.threads() > 0) options = options.withThreads(config.threads());
-                loaded.add(new Deployment(d, Engines.load(d.model(), options)));
+                loaded.add(new Deployment(d, Engines.load(d.model(), options, progress)));
             }
             return new Deployments(loaded);
         } catch (RuntimeException e) {
