@@ -42,10 +42,20 @@ class GenerateCommandTest {
 
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out().strip()).isNotEmpty();
-        assertThat(r.err()).contains("loaded quill-random-llama-q8_0")
+        assertThat(r.err()).containsPattern("warmed up kernels in [0-9.]+ s")
+                .contains("loaded quill-random-llama-q8_0")
                 .containsPattern("prompt: +\\d+ tokens in +[0-9.]+ s = +[0-9.]+ tokens/s")
                 .containsPattern("generation: +2 tokens in")
                 .contains("stopped: length after 3 tokens");
+    }
+
+    @Test
+    void noWarmupSkipsTheKernelWarmUp() {
+        Run r = run("generate", "-m", model.toString(), "-p", "the sea", "-n", "2", "--temperature", "0", "--threads", "1",
+                "--no-warmup");
+
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).contains("loaded quill-random-llama-q8_0").doesNotContain("warmed up");
     }
 
     @Test

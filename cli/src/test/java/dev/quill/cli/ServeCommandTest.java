@@ -3,6 +3,7 @@ package dev.quill.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quill.engine.EngineOptions;
 import dev.quill.server.serving.ServerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +25,10 @@ class ServeCommandTest {
     void theEngineOptionsBecomeTheDeploymentsEngineSettings() throws Exception {
         Path model = Files.createFile(dir.resolve("m.gguf"));
         ServerConfig c = parse("-m", model.toString(), "--kv-cache", "256MB", "--block-size", "32", "--max-batch-tokens", "128",
-                "--max-sequences", "8", "--max-queue", "3", "--kv-f32", "--no-prefix-caching");
+                "--max-sequences", "8", "--max-queue", "3", "--kv-f32", "--no-prefix-caching", "--no-warmup");
         assertThat(c.deployments().getFirst().engine())
-                .isEqualTo(new ServerConfig.EngineSettings(256L << 20, 32, 128, 8, 3, true, false));
+                .isEqualTo(new ServerConfig.EngineSettings(256L << 20, 32, 128, 8, 3, true, false, false));
+        assertThat(c.deployments().getFirst().engine().applyTo(EngineOptions.defaults()).warmup()).isFalse();
         assertThat(parse("-m", model.toString()).deployments().getFirst().engine()).isEqualTo(ServerConfig.EngineSettings.DEFAULTS);
     }
 

@@ -99,6 +99,16 @@ class ServerConfigTest {
     }
 
     @Test
+    void readsTheWarmupSettingWhichTheCommandLineOverrides() throws IOException {
+        ServerConfig c = load("deployments: [{name: main, model: a.gguf, warmup: false}, {name: plain, model: b.gguf}]");
+        assertThat(c.deployments().getFirst().engine().applyTo(EngineOptions.defaults()).warmup()).isFalse();
+        assertThat(c.deployments().get(1).engine().warmup()).isNull();
+
+        ServerConfig overridden = c.withEngineOverrides(new ServerConfig.EngineSettings(0, 0, 0, 0, 0, null, null, true));
+        assertThat(overridden.deployments().getFirst().engine().warmup()).isTrue();
+    }
+
+    @Test
     void aDeploymentsContentFilterAddsItsTermsToTheServerWideOnes() throws IOException {
         ServerConfig c = load("""
                 content_filter:
