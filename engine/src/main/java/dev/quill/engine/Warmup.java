@@ -15,9 +15,11 @@ import dev.quill.engine.scheduler.Scheduler;
 import dev.quill.engine.tensor.GgmlType;
 import dev.quill.engine.tensor.Quantization;
 import dev.quill.engine.tensor.ThreadPool;
+import dev.quill.engine.tensor.VectorOps;
 import dev.quill.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +31,13 @@ import java.util.Map;
 import java.util.SequencedSet;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * Gets HotSpot to compile the forward pass and sampling before the first real request. New code runs interpreted,
@@ -44,12 +51,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * requests through a {@link Scheduler} on it, on the engine's own thread pool and with the engine's KV cache
  * settings: a prompt long enough for the panel kernels (with prompt logprobs), decode batches of every size from 8
  * down to 1 (the fused kernels), attention, sampling with every filter and penalty, logprobs, and the real
- * tokenizer's streaming decoder. Compiled code belongs to the classes, not to a model, so the real model then runs
- * compiled code from its first token.
+ * tokenizer's streaming decoder. The per-token vector operations also run at the real model's widths, where their
+ * loops are long. Compiled code belongs to the classes, not to a model, so the real model then runs compiled code
+ * from its first token.
  *
  * <p>The mix is repeated in rounds until at least {@link #MIN_ROUNDS} have run (the JIT compiles a method after
- * thousands of calls) and the last {@link #PATIENCE} were no faster than the fastest before them (the compiler
- * threads have caught up). On a JVM that has already run a model, the rounds are fast from the start.
+ * thousands of calls), the last {@link #PATIENCE} were no faster than the fastest before them, and none of Quill's
+ * methods is waiting for or in the JIT compiler. On a JVM that has already run a model this takes little more than
+ * the minimum rounds, each a few milliseconds.
  *
  * <p>The real model, its KV cache and its scheduler are never touched, the mix uses fixed prompts and seeds, and no
  * kernel's result depends on whether it ran interpreted or compiled, so the warm-up never changes any output; only
@@ -96,7 +105,7 @@ public final class Warmup {
         try {
             writeMiniature(file, Math.min(MAX_VOCAB, tokenizer.vocabSize()), mini);
             try (GgufFile miniFile = GgufReader.open(mini)) {
-                int rounds = runRounds(miniFile, tokenizer, pool, options);
+                int rounds = runRounds(miniFile, ModelConfig.from(file.metadata()), tokenizer, pool, options);
                 return new Result(rounds, System.nanoTime() - start);
             }
         } finally {
@@ -248,31 +257,41 @@ public final class Warmup {
     static final int MIX_SEQUENCES = 8;
 
     /**
-     * Runs rounds of the mix until they stop getting faster; returns how many ran. Each round runs on a new thread
+     * Runs rounds of the mix until they stop getting faster and the JIT has nothing of Quill's left to compile;
+     * returns how many ran. Each round runs on a new thread
      * with a new instance of the model and a new scheduler, so that per-thread and per-model scratch buffers start
      * empty every time: the JIT sees them grow, rather than compiling their growth as an uncommon trap that the real
      * model's larger buffers would hit, deoptimizing the kernels during the first request.
      */
-    private static int runRounds(GgufFile mini, Tokenizer tokenizer, ThreadPool pool, EngineOptions options) {
+    private static int runRounds(GgufFile mini, ModelConfig real, Tokenizer tokenizer, ThreadPool pool,
+                                 EngineOptions options) {
         // The real settings that choose code paths (KV element type, block size, batch budget); room for the mix.
         EngineOptions mixOptions = options.withContextLength(CONTEXT).withMaxSequences(MIX_SEQUENCES)
                 .withMaxQueue(MIX_SEQUENCES).withKvCacheBytes(Long.MAX_VALUE / 4);
+        RealWidths widths = new RealWidths(real);
         long fastest = Long.MAX_VALUE;
         long first = 0;
         long last = 0;
         int sinceFaster = 0;
         int rounds = 0;
-        while (rounds < MAX_ROUNDS && (rounds < MIN_ROUNDS || sinceFaster < PATIENCE)) {
+        CompilerQueue jit = new CompilerQueue();
+        while (rounds < MAX_ROUNDS) {
             long start = System.nanoTime();
             runOnNewThread(() -> {
                 try (LanguageModel model = Models.load(mini, pool)) {
                     runMix(new Scheduler(model, tokenizer, mixOptions), model.vocabSize());
                 }
+                widths.run();
             });
             last = System.nanoTime() - start;
             if (rounds++ == 0) first = last;
             sinceFaster = last < fastest * 0.9 ? 0 : sinceFaster + 1;
             fastest = Math.min(fastest, last);
+            if (rounds < MIN_ROUNDS || sinceFaster < PATIENCE) continue;
+            if (!jit.compilingQuill()) break;
+            // Leave the cores to C2 rather than run rounds that only keep it waiting; then watch the rounds again.
+            jit.awaitQuillCompiled();
+            sinceFaster = 0;
         }
         long firstNanos = first, lastNanos = last, fastestNanos = fastest;
         int done = rounds;
@@ -302,6 +321,102 @@ public final class Warmup {
         Throwable t = failure.get();
         if (t instanceof RuntimeException e) throw e;
         if (t instanceof Error e) throw e;
+    }
+
+    /**
+     * HotSpot's compile queues, read with the {@code Compiler.queue} diagnostic command (what {@code jcmd} shows). A
+     * large kernel can take C2 a second to compile on a busy machine, and round times do not change until it is
+     * installed, so the rounds also go on while one of Quill's methods is queued or being compiled. The platform
+     * MBean server that runs the command takes a few hundred milliseconds to start, so it starts in the background
+     * while the first rounds run.
+     */
+    static final class CompilerQueue {
+        private static final String[] SIGNATURE = {String[].class.getName()};
+        private static final long MAX_WAIT_NANOS = 5_000_000_000L;
+        private static final int POLL_MILLIS = 10;
+        private final FutureTask<MBeanServer> server = new FutureTask<>(ManagementFactory::getPlatformMBeanServer);
+
+        CompilerQueue() {
+            Thread.ofPlatform().name("quill-warmup-jmx").daemon(true).start(server);
+        }
+
+        /**
+         * Whether C2 is compiling a method of Quill's or has one queued; false when the queue cannot be read. (Code
+         * that runs once per round, such as loading the miniature, reaches C1 but not C2 during the warm-up.)
+         */
+        boolean compilingQuill() {
+            try {
+                Object queue = server.get().invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                        "compilerQueue", new Object[] {null}, SIGNATURE);
+                return queue instanceof String text && text.lines().anyMatch(CompilerQueue::isQuillForC2);
+            } catch (JMException | ExecutionException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "cannot read the JIT compile queue; warming up by round times alone", e);
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+
+        /** Waits while C2 compiles Quill's methods, at most {@link #MAX_WAIT_NANOS}. */
+        void awaitQuillCompiled() {
+            long deadline = System.nanoTime() + MAX_WAIT_NANOS;
+            try {
+                while (compilingQuill() && System.nanoTime() < deadline) Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** A task line such as {@code 2887 %     4       dev.quill.engine.model.Transformer::rope (158 bytes)}. */
+        static boolean isQuillForC2(String line) {
+            String[] fields = line.strip().split("\\s+");
+            for (int i = 1; i < fields.length; i++) {
+                if (fields[i].startsWith("dev.quill.")) return fields[i - 1].equals("4"); // the tier precedes the method
+            }
+            return false;
+        }
+    }
+
+    /**
+     * The per-token vector operations of a layer at the real model's widths. In the miniature they run over a few
+     * vectors, so they neither reach the JIT's thresholds nor show in the round times the way they would in the real
+     * model, whose long loops over C1-compiled Vector API code are very slow.
+     */
+    private static final class RealWidths {
+        private static final int CALLS = 32;
+        private final int dim;
+        private final int ffn;
+        private final float[] x, weight, out, gate, up, activations;
+        private final float eps;
+
+        RealWidths(ModelConfig c) {
+            dim = c.dim();
+            ffn = c.ffnDim();
+            eps = c.rmsEps();
+            x = ramp(dim);
+            weight = ramp(dim);
+            out = new float[dim];
+            gate = ramp(ffn);
+            up = ramp(ffn);
+            activations = new float[ffn];
+        }
+
+        void run() {
+            for (int i = 0; i < CALLS; i++) {
+                VectorOps.rmsnorm(out, 0, x, 0, weight, 0, dim, eps);
+                VectorOps.axpy(1f, out, 0, x, 0, dim);
+                VectorOps.axpy(-1f, out, 0, x, 0, dim);
+                System.arraycopy(gate, 0, activations, 0, ffn); // siluMul works in place; start from the same values
+                VectorOps.siluMul(activations, 0, up, 0, ffn);
+            }
+        }
+
+        private static float[] ramp(int n) {
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) v[i] = 0.5f + (i % 17) / 34f;
+            return v;
+        }
     }
 
     /** One round: eight sequences at once that end one after the other, then waits for all to finish. */

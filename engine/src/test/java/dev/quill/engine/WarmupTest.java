@@ -139,6 +139,17 @@ class WarmupTest {
         assertThat(warmupFiles()).isSubsetOf(before);
     }
 
+    @Test
+    void readsWhichOfQuillsMethodsC2IsCompilingFromTheCompileQueue() {
+        assertThat(Warmup.CompilerQueue.isQuillForC2(
+                "C2 CompilerThread0  3324 %     4       dev.quill.engine.model.Transformer::lambda$attention$0 @ 212 (276 bytes)")).isTrue();
+        assertThat(Warmup.CompilerQueue.isQuillForC2(" 3205       4       dev.quill.engine.scheduler.BlockManager::mix (29 bytes)")).isTrue();
+        assertThat(Warmup.CompilerQueue.isQuillForC2(" 3206       3       dev.quill.engine.scheduler.Scheduler::step (95 bytes)")).as("C1").isFalse();
+        assertThat(Warmup.CompilerQueue.isQuillForC2(" 561       4       java.lang.StringLatin1::indexOfNonWhitespace (49 bytes)")).isFalse();
+        assertThat(Warmup.CompilerQueue.isQuillForC2("C2 compile queue:")).isFalse();
+        assertThat(Warmup.CompilerQueue.isQuillForC2("")).isFalse();
+    }
+
     private static Set<Path> warmupFiles() throws IOException {
         try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             return files.filter(p -> p.getFileName().toString().startsWith("quill-warmup-")).collect(Collectors.toSet());
