@@ -76,6 +76,8 @@ public final class Warmup {
     static final int MIN_ROUNDS = 50;
     static final int PATIENCE = 10;
     static final int MAX_ROUNDS = 200;
+    /** A bound for very slow machines: the warm-up only saves time on the first requests. */
+    static final long MAX_NANOS = 20_000_000_000L;
 
     /** What a warm-up did: rounds of the request mix and the time it took, writing the miniature included. */
     public record Result(int rounds, long nanos) {
@@ -257,8 +259,8 @@ public final class Warmup {
     static final int MIX_SEQUENCES = 8;
 
     /**
-     * Runs rounds of the mix until they stop getting faster and the JIT has nothing of Quill's left to compile;
-     * returns how many ran. Each round runs on a new thread
+     * Runs rounds of the mix until they stop getting faster and C2 has nothing of Quill's left to compile (or
+     * {@link #MAX_ROUNDS} or {@link #MAX_NANOS} is reached); returns how many ran. Each round runs on a new thread
      * with a new instance of the model and a new scheduler, so that per-thread and per-model scratch buffers start
      * empty every time: the JIT sees them grow, rather than compiling their growth as an uncommon trap that the real
      * model's larger buffers would hit, deoptimizing the kernels during the first request.
@@ -275,7 +277,8 @@ public final class Warmup {
         int sinceFaster = 0;
         int rounds = 0;
         CompilerQueue jit = new CompilerQueue();
-        while (rounds < MAX_ROUNDS) {
+        long deadline = System.nanoTime() + MAX_NANOS;
+        while (rounds < MAX_ROUNDS && deadline - System.nanoTime() > 0) {
             long start = System.nanoTime();
             runOnNewThread(() -> {
                 try (LanguageModel model = Models.load(mini, pool)) {
@@ -290,7 +293,7 @@ public final class Warmup {
             if (rounds < MIN_ROUNDS || sinceFaster < PATIENCE) continue;
             if (!jit.compilingQuill()) break;
             // Leave the cores to C2 rather than run rounds that only keep it waiting; then watch the rounds again.
-            jit.awaitQuillCompiled();
+            jit.awaitQuillCompiled(deadline);
             sinceFaster = 0;
         }
         long firstNanos = first, lastNanos = last, fastestNanos = fastest;
@@ -332,7 +335,6 @@ public final class Warmup {
      */
     static final class CompilerQueue {
         private static final String[] SIGNATURE = {String[].class.getName()};
-        private static final long MAX_WAIT_NANOS = 5_000_000_000L;
         private static final int POLL_MILLIS = 10;
         private final FutureTask<MBeanServer> server = new FutureTask<>(ManagementFactory::getPlatformMBeanServer);
 
@@ -358,11 +360,10 @@ public final class Warmup {
             }
         }
 
-        /** Waits while C2 compiles Quill's methods, at most {@link #MAX_WAIT_NANOS}. */
-        void awaitQuillCompiled() {
-            long deadline = System.nanoTime() + MAX_WAIT_NANOS;
+        /** Waits while C2 compiles Quill's methods, until {@code deadline} (a {@link System#nanoTime()}) at most. */
+        void awaitQuillCompiled(long deadline) {
             try {
-                while (compilingQuill() && System.nanoTime() < deadline) Thread.sleep(POLL_MILLIS);
+                while (compilingQuill() && deadline - System.nanoTime() > 0) Thread.sleep(POLL_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
