@@ -369,11 +369,16 @@ public final class Warmup {
             }
         }
 
-        /** A task line such as {@code 2887 %     4       dev.quill.engine.model.Transformer::rope (158 bytes)}. */
+        /**
+         * Whether a task line such as {@code 2887 %     4       dev.quill.engine.model.Transformer::rope (158 bytes)}
+         * is C2 (tier 4) work on a method that serving runs (the warm-up's own do not count).
+         */
         static boolean isQuillForC2(String line) {
             String[] fields = line.strip().split("\\s+");
             for (int i = 1; i < fields.length; i++) {
-                if (fields[i].startsWith("dev.quill.")) return fields[i - 1].equals("4"); // the tier precedes the method
+                if (fields[i].startsWith("dev.quill.")) {
+                    return fields[i - 1].equals("4") && !fields[i].startsWith(Warmup.class.getName()); // tier, then method
+                }
             }
             return false;
         }

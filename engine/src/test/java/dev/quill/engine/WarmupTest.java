@@ -146,6 +146,8 @@ class WarmupTest {
         assertThat(Warmup.CompilerQueue.isQuillForC2(" 3205       4       dev.quill.engine.scheduler.BlockManager::mix (29 bytes)")).isTrue();
         assertThat(Warmup.CompilerQueue.isQuillForC2(" 3206       3       dev.quill.engine.scheduler.Scheduler::step (95 bytes)")).as("C1").isFalse();
         assertThat(Warmup.CompilerQueue.isQuillForC2(" 561       4       java.lang.StringLatin1::indexOfNonWhitespace (49 bytes)")).isFalse();
+        assertThat(Warmup.CompilerQueue.isQuillForC2(" 3410       4       dev.quill.engine.Warmup$Counter::onToken (1 bytes)"))
+                .as("the warm-up's own code").isFalse();
         assertThat(Warmup.CompilerQueue.isQuillForC2("C2 compile queue:")).isFalse();
         assertThat(Warmup.CompilerQueue.isQuillForC2("")).isFalse();
     }
