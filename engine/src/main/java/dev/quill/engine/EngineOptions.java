@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * @param maxQueue       requests waiting to start before {@link QueueFullException} (default 256)
  * @param prefixCaching  keep computed prompt blocks and reuse them for later prompts with the same start (default on)
  * @param warmup         at load, run a miniature of the model until the JIT has compiled the kernels, so that the
- *                       first requests do not run interpreted code (default on; about a second)
+ *                       first requests do not run uncompiled code (default on; a few seconds, see {@link Warmup})
  */
 public record EngineOptions(
         int threads,

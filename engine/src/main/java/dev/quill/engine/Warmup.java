@@ -278,7 +278,7 @@ public final class Warmup {
         int rounds = 0;
         CompilerQueue jit = new CompilerQueue();
         long deadline = System.nanoTime() + MAX_NANOS;
-        while (rounds < MAX_ROUNDS && deadline - System.nanoTime() > 0) {
+        while (rounds < MAX_ROUNDS && deadline - System.nanoTime() > 0 && !Thread.currentThread().isInterrupted()) {
             long start = System.nanoTime();
             runOnNewThread(() -> {
                 try (LanguageModel model = Models.load(mini, pool)) {
