@@ -39,6 +39,23 @@ class HalfMatrixTest {
         }
     }
 
+    /** The decode kernel's form of a finite f16: exactly its value times 2^−112, so w·x = scaled·(x·2^112). */
+    @Test
+    void scaledF16IsTheValueTimes2ToTheMinus112ForEveryFinitePattern() {
+        short[] h = everyHalf();
+        float[] scaled = new float[h.length];
+        for (int i = 0; i < h.length; i += TiledMatrix.L) {
+            HalfMatrix.f16Scaled(ShortVector.fromArray(TiledMatrix.S, h, i)).intoArray(scaled, i);
+        }
+        for (int i = 0; i < h.length; i++) {
+            float value = Float.float16ToFloat(h[i]);
+            if (!Float.isFinite(value)) continue;
+            assertThat(Float.floatToRawIntBits(scaled[i] * 0x1p112f)).as("f16 0x%04x (%s)", i, value)
+                    .isEqualTo(Float.floatToRawIntBits(value));
+            assertThat(Math.scalb((double) scaled[i], 112)).as("f16 0x%04x", i).isEqualTo((double) value);
+        }
+    }
+
     @Test
     void vectorBf16ConversionIsTheTopHalfOfAnF32ForEveryPattern() {
         short[] h = everyHalf();
@@ -48,6 +65,25 @@ class HalfMatrixTest {
         }
         for (int i = 0; i < h.length; i++) {
             assertThat(Float.floatToRawIntBits(converted[i])).as("bf16 0x%04x", i).isEqualTo(i << 16);
+        }
+    }
+
+    /** Activations of 2^16 and more overflow the decode kernel's x·2^112; such rows are recomputed exactly. */
+    @Test
+    void hugeActivationsGiveTheCanonicalResult() {
+        Random random = new Random(6);
+        int rows = 6, cols = 64;
+        WeightMatrix w = TestMatrices.random(GgmlType.F16, rows, cols, random);
+        MemorySegment data = ((TiledMatrix) w).data;
+        float[] x = TestMatrices.gaussian(random, cols, 1f);
+        x[5] = 0x1p16f;
+        x[40] = -3e38f;
+        float[] out = new float[rows];
+        w.matmul(x, 1, out, rows, 0, rows);
+        for (int r = 0; r < rows; r++) {
+            float expected = TestMatrices.canonicalDot(TestMatrices.referenceRow(w, data, r), x, 0, TiledMatrix.L);
+            assertThat(Float.floatToRawIntBits(out[r])).as("row %d: %s", r, expected)
+                    .isEqualTo(Float.floatToRawIntBits(expected));
         }
     }
 
