@@ -54,9 +54,14 @@ final class HalfMatrix extends TiledMatrix {
         for (; i < size; i++) dst[off + i] = Float.intBitsToFloat(h[i] << 16);
     }
 
+    /**
+     * Four rows per call: each is an independent FMA chain and its own stream of weights, and decode is bound by
+     * memory bandwidth, which four streams use better than two (8.0–8.9 vs 6.6–7.6 tokens/s on the 1B F16 model).
+     * Eight made the kernels too big for C2 to inline their Vector API calls (1.7–1.9 tokens/s).
+     */
     @Override
     int fusedRows() {
-        return 2;
+        return 4;
     }
 
     @Override
@@ -69,72 +74,86 @@ final class HalfMatrix extends TiledMatrix {
         // One kernel per case, so each stays small enough for C2 to inline all of its Vector API calls.
         if (bf16) {
             bf16Rows(offset, x, xo, acc);
-            fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
-        } else {
-            boolean finiteWeights = f16Rows(offset, x, xo, acc);
-            fold4(acc, 0);
-            // The scaled kernel is exact unless a weight is inf/NaN or some x·2^112 overflowed (then a sum is not
-            // finite); the exact kernel also gives every non-finite result its canonical value.
-            if (!finiteWeights || !Float.isFinite(acc[0]) || !Float.isFinite(acc[1])) {
-                f16RowsExact(offset, x, xo, acc);
-                fold4(acc, 0);
-            }
+        } else if (!f16Rows(offset, x, xo, acc)) {
+            f16RowsExact(offset, x, xo, acc);
         }
-        if (colsV == cols) {
-            out[oo] = acc[0];
-            out[oo + 1] = acc[1];
-        } else {
-            out[oo] = tail(acc[0], offset, x, xo);
-            out[oo + 1] = tail(acc[1], offset + rowBytes, x, xo);
+        fold4(acc, 0);
+        // The scaled F16 kernel is exact unless some x·2^112 overflowed, which leaves a sum inf or NaN; the exact
+        // kernel also gives every such result its canonical value.
+        if (!bf16 && !(Float.isFinite(acc[0]) && Float.isFinite(acc[1]) && Float.isFinite(acc[2])
+                && Float.isFinite(acc[3]))) {
+            f16RowsExact(offset, x, xo, acc);
+            fold4(acc, 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            out[oo + i] = colsV == cols ? acc[i] : tail(acc[i], offset + (long) i * rowBytes, x, xo);
         }
     }
 
     /**
-     * Accumulators of the two rows at byte {@code offset}, stored to {@code acc[0 ..]} and {@code acc[16 ..]}, with
-     * each weight w taken as {@link #f16Scaled} = w·2^−112 and each x as x·2^112: the products are exactly w·x, so
-     * every fma rounds exactly as with w and x, for the cost of one multiply per L columns. Returns false if a weight
-     * is inf or NaN (which this kernel gets wrong).
+     * Accumulators of the four rows at byte {@code offset}, stored to {@code acc[0, 16, 32, 48 ..]}, with each weight
+     * w taken as {@link #f16Scaled} = w·2^−112 and each x as x·2^112: the products are exactly w·x, so every fma
+     * rounds exactly as with w and x, and one multiply per L columns replaces one per L weights. Returns false,
+     * leaving garbage, if a weight is inf or NaN (which this kernel gets wrong).
      */
     private boolean f16Rows(long offset, float[] x, int xo, float[] acc) {
         MemorySegment seg = data;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long stride = rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         ShortVector exponents = ShortVector.zero(S);
-        for (long c = 0, b0 = offset, b1 = offset + rowBytes; c < colsV; c += L, b0 += 2 * L, b1 += 2 * L) {
+        for (long c = 0, b0 = offset, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride; c < colsV;
+             c += L, b0 += 2 * L, b1 += 2 * L, b2 += 2 * L, b3 += 2 * L) {
             FloatVector xv = FloatVector.fromArray(F, x, xo + (int) c).mul(0x1p112f);
-            ShortVector h0 = ShortVector.fromMemorySegment(S, seg, b0, ByteOrder.LITTLE_ENDIAN);
-            ShortVector h1 = ShortVector.fromMemorySegment(S, seg, b1, ByteOrder.LITTLE_ENDIAN);
-            exponents = exponents.max(h0.and(F16_EXPONENT)).max(h1.and(F16_EXPONENT));
+            ShortVector h0 = halves(seg, b0), h1 = halves(seg, b1), h2 = halves(seg, b2), h3 = halves(seg, b3);
+            exponents = exponents.max(h0.and(F16_EXPONENT)).max(h1.and(F16_EXPONENT))
+                    .max(h2.and(F16_EXPONENT)).max(h3.and(F16_EXPONENT));
             a0 = f16Scaled(h0).fma(xv, a0);
             a1 = f16Scaled(h1).fma(xv, a1);
+            a2 = f16Scaled(h2).fma(xv, a2);
+            a3 = f16Scaled(h3).fma(xv, a3);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
+        a2.intoArray(acc, 32);
+        a3.intoArray(acc, 48);
         return exponents.reduceLanes(VectorOperators.MAX) != F16_EXPONENT;
     }
 
     /** As {@link #f16Rows} with the weights widened exactly: for rows with inf or NaN weights, and huge x. */
     private void f16RowsExact(long offset, float[] x, int xo, float[] acc) {
         MemorySegment seg = data;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (long c = 0, b0 = offset, b1 = offset + rowBytes; c < colsV; c += L, b0 += 2 * L, b1 += 2 * L) {
+        long stride = rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (long c = 0, b0 = offset, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride; c < colsV;
+             c += L, b0 += 2 * L, b1 += 2 * L, b2 += 2 * L, b3 += 2 * L) {
             FloatVector xv = FloatVector.fromArray(F, x, xo + (int) c);
-            a0 = f16ToFloat(ShortVector.fromMemorySegment(S, seg, b0, ByteOrder.LITTLE_ENDIAN)).fma(xv, a0);
-            a1 = f16ToFloat(ShortVector.fromMemorySegment(S, seg, b1, ByteOrder.LITTLE_ENDIAN)).fma(xv, a1);
+            a0 = f16ToFloat(halves(seg, b0)).fma(xv, a0);
+            a1 = f16ToFloat(halves(seg, b1)).fma(xv, a1);
+            a2 = f16ToFloat(halves(seg, b2)).fma(xv, a2);
+            a3 = f16ToFloat(halves(seg, b3)).fma(xv, a3);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
+        a2.intoArray(acc, 32);
+        a3.intoArray(acc, 48);
     }
 
     private void bf16Rows(long offset, float[] x, int xo, float[] acc) {
         MemorySegment seg = data;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (long c = 0, b0 = offset, b1 = offset + rowBytes; c < colsV; c += L, b0 += 2 * L, b1 += 2 * L) {
+        long stride = rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (long c = 0, b0 = offset, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride; c < colsV;
+             c += L, b0 += 2 * L, b1 += 2 * L, b2 += 2 * L, b3 += 2 * L) {
             FloatVector xv = FloatVector.fromArray(F, x, xo + (int) c);
-            a0 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, b0, ByteOrder.LITTLE_ENDIAN)).fma(xv, a0);
-            a1 = bf16ToFloat(ShortVector.fromMemorySegment(S, seg, b1, ByteOrder.LITTLE_ENDIAN)).fma(xv, a1);
+            a0 = bf16ToFloat(halves(seg, b0)).fma(xv, a0);
+            a1 = bf16ToFloat(halves(seg, b1)).fma(xv, a1);
+            a2 = bf16ToFloat(halves(seg, b2)).fma(xv, a2);
+            a3 = bf16ToFloat(halves(seg, b3)).fma(xv, a3);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
+        a2.intoArray(acc, 32);
+        a3.intoArray(acc, 48);
     }
 
     /** Adds the scalar tail columns of the row at byte {@code offset} to its folded sum, in canonical order. */
@@ -144,6 +163,11 @@ final class HalfMatrix extends TiledMatrix {
             s = Math.fma(bf16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h), x[xo + c], s);
         }
         return s;
+    }
+
+    /** The L halves at byte {@code b} of {@code seg}. */
+    private static ShortVector halves(MemorySegment seg, long b) {
+        return ShortVector.fromMemorySegment(S, seg, b, ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
