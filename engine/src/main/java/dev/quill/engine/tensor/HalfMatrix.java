@@ -74,16 +74,17 @@ final class HalfMatrix extends TiledMatrix {
         // One kernel per case, so each stays small enough for C2 to inline all of its Vector API calls.
         if (bf16) {
             bf16Rows(offset, x, xo, acc);
-        } else if (!f16Rows(offset, x, xo, acc)) {
-            f16RowsExact(offset, x, xo, acc);
-        }
-        fold4(acc, 0);
-        // The scaled F16 kernel is exact unless some x·2^112 overflowed, which leaves a sum inf or NaN; the exact
-        // kernel also gives every such result its canonical value.
-        if (!bf16 && !(Float.isFinite(acc[0]) && Float.isFinite(acc[1]) && Float.isFinite(acc[2])
-                && Float.isFinite(acc[3]))) {
-            f16RowsExact(offset, x, xo, acc);
             fold4(acc, 0);
+        } else {
+            boolean finiteWeights = f16Rows(offset, x, xo, acc);
+            fold4(acc, 0);
+            // The scaled kernel is exact unless a weight is inf or NaN, or some x·2^112 overflowed (which leaves a sum
+            // inf or NaN); the exact kernel also gives every non-finite result its canonical value.
+            if (!finiteWeights || !(Float.isFinite(acc[0]) && Float.isFinite(acc[1]) && Float.isFinite(acc[2])
+                    && Float.isFinite(acc[3]))) {
+                f16RowsExact(offset, x, xo, acc);
+                fold4(acc, 0);
+            }
         }
         for (int i = 0; i < 4; i++) {
             out[oo + i] = colsV == cols ? acc[i] : tail(acc[i], offset + (long) i * rowBytes, x, xo);
