@@ -89,6 +89,52 @@ final class Q4_0Matrix extends TiledMatrix {
         out[oo + 1] = acc[1];
     }
 
+    @Override
+    boolean hasTokenTile() {
+        return L == 16;
+    }
+
+    @Override
+    void dotRowsTile(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
+                     float[] acc) {
+        MemorySegment seg = data;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        long b0 = offset, b1 = offset + rowBytes;
+        // L = 16 only (see hasTokenTile): low nibbles are columns c .. c + 16, high nibbles c + 16 .. c + 32.
+        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
+            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
+            float o0f = -8 * d0, o1f = -8 * d1;
+            ByteVector q0 = quants(seg, b0 + 2), q1 = quants(seg, b1 + 2);
+            for (int half = 0; half < 32; half += 16) {
+                FloatVector w0 = (half == 0 ? low(q0) : high(q0)).fma(d0, o0f);
+                FloatVector w1 = (half == 0 ? low(q1) : high(q1)).fma(d1, o1f);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c + half);
+                a00 = w0.fma(xv, a00);
+                a10 = w1.fma(xv, a10);
+                xv = FloatVector.fromArray(F, x, x1 + c + half);
+                a01 = w0.fma(xv, a01);
+                a11 = w1.fma(xv, a11);
+                xv = FloatVector.fromArray(F, x, x2 + c + half);
+                a02 = w0.fma(xv, a02);
+                a12 = w1.fma(xv, a12);
+                xv = FloatVector.fromArray(F, x, x3 + c + half);
+                a03 = w0.fma(xv, a03);
+                a13 = w1.fma(xv, a13);
+            }
+        }
+        a00.intoArray(acc, 0);
+        a10.intoArray(acc, 16);
+        a01.intoArray(acc, 32);
+        a11.intoArray(acc, 48);
+        a02.intoArray(acc, 64);
+        a12.intoArray(acc, 80);
+        a03.intoArray(acc, 96);
+        a13.intoArray(acc, 112);
+        storeTile(acc, out, o0, o1, o2, o3);
+    }
+
     private static ByteVector quants(MemorySegment seg, long q) {
         return ByteVector.fromMemorySegment(B, seg, q, ByteOrder.LITTLE_ENDIAN);
     }

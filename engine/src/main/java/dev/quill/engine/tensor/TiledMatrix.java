@@ -23,11 +23,18 @@ import java.util.Objects;
  * {@code foldHalves} adds lane i + L/2^k into lane i for k = 1, 2, … (a fixed order; never {@code reduceLanes}, whose
  * order may differ between the interpreter and compiled code).
  *
- * <p>Two paths implement it. Small batches (decode) of types with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K)
- * dequantize in registers straight into the FMAs; Q8_0 and Q4_0 read the mapped weights directly, Q4_K a per-thread
- * copy of a group of rows. Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and
- * runs a register-tiled {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every
- * token of the chunk. The weights are never copied to the heap as a whole (see {@link #copyRows}).
+ * <p>Three paths implement it. One decode token of a type with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K,
+ * F16, BF16) is dequantized in registers straight into the FMAs; all but Q4_K read the mapped weights directly, Q4_K
+ * a per-thread copy of a group of rows. Small decode batches (2 to {@link #TILE_MAX_TOKENS} tokens) of a type with a
+ * token-tile kernel ({@link #dotRowsTile}: Q8_0, Q4_0) dequantize each weight once in registers for 4 tokens at a time.
+ * Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and runs a register-tiled
+ * {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every token of the chunk. The
+ * weights are never copied to the heap as a whole (see {@link #copyRows}).
+ *
+ * <p>Kernel size is bounded by C2: a method whose inlined Vector API calls exceed its node budget
+ * (NodeCountInliningCutoff) leaves calls out of line, boxes vectors and runs 10–50× slower. That is why the fused
+ * kernels take 2 or 4 rows and not more (a 4-row Q4_0 kernel and 8-row Q8_0/F16 kernels crossed the line); check any new kernel with
+ * {@code MatmulBenchmark}.
  */
 abstract class TiledMatrix implements WeightMatrix {
 
@@ -116,7 +123,8 @@ abstract class TiledMatrix implements WeightMatrix {
 
     /**
      * Rows per {@link #dotRows} call, or 0 if the type has no fused kernel (small batches then use the panels too).
-     * Each row is an independent FMA chain; two already hide the FMA latency, and more can make the method too big
+     * Each row is an independent FMA chain and its own stream of weights: 4 rows keep more memory reads in flight than 2
+     * (Q8_0 and F16 decode measured faster), and more can make the method too big
      * for C2 to inline the Vector API calls (NodeCountInliningCutoff), which is catastrophic.
      */
     int fusedRows() {
