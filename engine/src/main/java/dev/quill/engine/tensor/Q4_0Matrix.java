@@ -45,6 +45,16 @@ final class Q4_0Matrix extends TiledMatrix {
         return 2;
     }
 
+    /**
+     * Q4_0 does more arithmetic per byte than Q8_0, and reading ahead paid off for every shape measured: on the 1B
+     * model, turning it on for the FFN down matrix too (8,192 columns, 9 KB per call) took decode from 10.4–11.6 to
+     * 12.8–14.1 tokens/s.
+     */
+    @Override
+    int readAheadMaxBytes() {
+        return 64 * 1024;
+    }
+
     @Override
     boolean fusedReadsSegment() {
         return true;
@@ -55,7 +65,13 @@ final class Q4_0Matrix extends TiledMatrix {
         MemorySegment seg = data;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         long b0 = offset, b1 = offset + rowBytes;
+        long ahead = b1 + rowBytes;
+        int touched = 0;
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            if (readAhead && (c & 224) == 0) {
+                touched += touchAhead(seg, ahead);
+                ahead += 4 * CACHE_LINE;
+            }
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
             float o0 = -8 * d0, o1 = -8 * d1;
@@ -82,6 +98,7 @@ final class Q4_0Matrix extends TiledMatrix {
                 a1 = high(quants(seg, b1 + 2 + k)).fma(d1, o1).fma(xv, a1);
             }
         }
+        keep(touched);
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
         fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
@@ -101,8 +118,14 @@ final class Q4_0Matrix extends TiledMatrix {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         long b0 = offset, b1 = offset + rowBytes;
+        long ahead = b1 + rowBytes;
+        int touched = 0;
         // L = 16 only (see hasTokenTile): low nibbles are columns c .. c + 16, high nibbles c + 16 .. c + 32.
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            if (readAhead && (c & 224) == 0) {
+                touched += touchAhead(seg, ahead);
+                ahead += 4 * CACHE_LINE;
+            }
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
             float o0f = -8 * d0, o1f = -8 * d1;
@@ -124,6 +147,7 @@ final class Q4_0Matrix extends TiledMatrix {
                 a13 = w1.fma(xv, a13);
             }
         }
+        keep(touched);
         a00.intoArray(acc, 0);
         a10.intoArray(acc, 16);
         a01.intoArray(acc, 32);

@@ -47,7 +47,13 @@ final class Q8_0Matrix extends TiledMatrix {
         MemorySegment seg = data;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         long b0 = offset, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+        long ahead = b3 + rowBytes;
+        int touched = 0;
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
+            if (readAhead && (c & 32) == 0) {
+                touched += touchAhead(seg, ahead);
+                ahead += 4 * CACHE_LINE;
+            }
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
             float d2 = Float.float16ToFloat(seg.get(SHORT_LE, b2));
@@ -60,6 +66,7 @@ final class Q8_0Matrix extends TiledMatrix {
                 a3 = weights(seg, b3 + 2 + k, d3).fma(xv, a3);
             }
         }
+        keep(touched);
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 16);
         a2.intoArray(acc, 32);
@@ -83,7 +90,13 @@ final class Q8_0Matrix extends TiledMatrix {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         long b0 = offset, b1 = offset + rowBytes;
+        long ahead = b1 + rowBytes;
+        int touched = 0;
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            if (readAhead && (c & 96) == 0) {
+                touched += touchAhead(seg, ahead);
+                ahead += 4 * CACHE_LINE;
+            }
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
             for (int k = 0; k < 32; k += L) {
@@ -102,6 +115,7 @@ final class Q8_0Matrix extends TiledMatrix {
                 a13 = w1.fma(xv, a13);
             }
         }
+        keep(touched);
         a00.intoArray(acc, 0);
         a10.intoArray(acc, 16);
         a01.intoArray(acc, 32);
