@@ -45,16 +45,6 @@ final class Q4_0Matrix extends TiledMatrix {
         return 2;
     }
 
-    /**
-     * Q4_0 does more arithmetic per byte than Q8_0, and reading ahead paid off for every shape measured: on the 1B
-     * model, turning it on for the FFN down matrix too (8,192 columns, 9 KB per call) took decode from 10.4–11.6 to
-     * 12.8–14.1 tokens/s.
-     */
-    @Override
-    int readAheadMaxBytes() {
-        return 64 * 1024;
-    }
-
     @Override
     boolean fusedReadsSegment() {
         return true;
