@@ -154,12 +154,7 @@ public final class PagedKvCache implements KvCache {
         long rowBytes = blockSize * elementBytes;
         int i = 0;
         for (; i < count && i + L <= blockSize; i += L) {
-            long at = base + i * elementBytes;
-            FloatVector acc = FloatVector.zero(F);
-            for (int d = 0; d < headDim; d++) {
-                acc = load(at + d * rowBytes).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
-            }
-            acc.mul(scale).intoArray(scores, sOff + i);
+            keyScoreVector(base + i * elementBytes, rowBytes, q, qOff, scale, scores, sOff + i);
         }
         for (; i < count; i++) {
             long at = base + i * elementBytes;
@@ -194,15 +189,105 @@ public final class PagedKvCache implements KvCache {
     }
 
     /**
-     * Widens L halves to floats exactly with integer operations (the Vector API has no f16 conversion): the 15
-     * magnitude bits shifted into float position give the value scaled by 2^-112 (subnormals included), and
-     * multiplying by 2^112 is exact. Infinity and NaN are not representable this way; finite f16 values only.
+     * {@link #keyScores} for positions {@code [0, len)} of a sequence whose blocks are {@code table[0 ..]}, into
+     * {@code scores[0 ..]}. With whole vectors per block, four vectors of positions are scored at once: a score is an
+     * fma chain over the head dimension, and one chain at a time waited on the fma latency (a third of prefill time
+     * went to attention). Each lane still runs exactly the chain {@link #keyScores} runs, so the bits are the same.
+     */
+    void keyScores(int layer, int[] table, int kvHead, int len, float[] q, int qOff, float scale, float[] scores) {
+        if (blockSize % L != 0) {
+            for (int b = 0, p = 0; p < len; b++, p += blockSize) {
+                keyScores(layer, table[b], kvHead, Math.min(blockSize, len - p), q, qOff, scale, scores, p);
+            }
+            return;
+        }
+        long rowBytes = blockSize * elementBytes;
+        int vectors = (len + L - 1) / L;
+        int v = 0;
+        for (; v + 4 <= vectors; v += 4) {
+            long at0 = keyVector(layer, table, kvHead, v), at1 = keyVector(layer, table, kvHead, v + 1);
+            long at2 = keyVector(layer, table, kvHead, v + 2), at3 = keyVector(layer, table, kvHead, v + 3);
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+            for (int d = 0; d < headDim; d++) {
+                FloatVector qd = FloatVector.broadcast(F, q[qOff + d]);
+                long o = d * rowBytes;
+                s0 = load(at0 + o).fma(qd, s0);
+                s1 = load(at1 + o).fma(qd, s1);
+                s2 = load(at2 + o).fma(qd, s2);
+                s3 = load(at3 + o).fma(qd, s3);
+            }
+            s0.mul(scale).intoArray(scores, v * L);
+            s1.mul(scale).intoArray(scores, (v + 1) * L);
+            s2.mul(scale).intoArray(scores, (v + 2) * L);
+            s3.mul(scale).intoArray(scores, (v + 3) * L);
+        }
+        for (; v < vectors; v++) keyScoreVector(keyVector(layer, table, kvHead, v), rowBytes, q, qOff, scale, scores, v * L);
+    }
+
+    /**
+     * One vector of scores: the transposed keys at byte {@code at}. Its own method, so that the four-chain loop of
+     * the caller stays within C2's inlining budget (NodeCountInliningCutoff).
+     */
+    private void keyScoreVector(long at, long rowBytes, float[] q, int qOff, float scale, float[] scores, int sOff) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int d = 0; d < headDim; d++) {
+            acc = load(at + d * rowBytes).fma(FloatVector.broadcast(F, q[qOff + d]), acc);
+        }
+        acc.mul(scale).intoArray(scores, sOff);
+    }
+
+    /** Byte offset of the transposed keys of positions {@code [v·L, v·L + L)} (within one block) at dimension 0. */
+    private long keyVector(int layer, int[] table, int kvHead, int v) {
+        int p = v * L;
+        return keys(layer, table[p / blockSize], kvHead) + (long) (p % blockSize) * elementBytes;
+    }
+
+    /**
+     * {@link #accumulateValues} over positions {@code [0, len)} of a sequence whose blocks are {@code table[0 ..]},
+     * with {@code weights[p]} for position p. When the value dimension is a multiple of 4 vectors, four output
+     * vectors advance together (four independent fma chains instead of one); each output element still accumulates
+     * its positions in order, exactly as block-by-block calls do.
+     */
+    void accumulateValues(int layer, int[] table, int kvHead, int len, float[] weights, float[] out, int outOff) {
+        if (valueDim % (4 * L) != 0) {
+            for (int b = 0, p = 0; p < len; b++, p += blockSize) {
+                accumulateValues(layer, table[b], kvHead, Math.min(blockSize, len - p), weights, p, out, outOff);
+            }
+            return;
+        }
+        long rowBytes = valueDim * elementBytes;
+        long step = L * elementBytes;
+        for (int d = 0; d < valueDim; d += 4 * L) {
+            FloatVector c0 = FloatVector.fromArray(F, out, outOff + d), c1 = FloatVector.fromArray(F, out, outOff + d + L);
+            FloatVector c2 = FloatVector.fromArray(F, out, outOff + d + 2 * L);
+            FloatVector c3 = FloatVector.fromArray(F, out, outOff + d + 3 * L);
+            for (int b = 0, p = 0; p < len; b++) {
+                long at = values(layer, table[b], kvHead) + d * elementBytes;
+                for (int end = Math.min(len, p + blockSize); p < end; p++, at += rowBytes) {
+                    FloatVector w = FloatVector.broadcast(F, weights[p]);
+                    c0 = load(at).fma(w, c0);
+                    c1 = load(at + step).fma(w, c1);
+                    c2 = load(at + 2 * step).fma(w, c2);
+                    c3 = load(at + 3 * step).fma(w, c3);
+                }
+            }
+            c0.intoArray(out, outOff + d);
+            c1.intoArray(out, outOff + d + L);
+            c2.intoArray(out, outOff + d + 2 * L);
+            c3.intoArray(out, outOff + d + 3 * L);
+        }
+    }
+
+    /**
+     * Widens L halves to floats exactly with integer operations (the Vector API has no f16 conversion): the halves,
+     * sign-extended to ints and shifted left by 13, hold the sign in bit 31 and the 15 magnitude bits in float
+     * position (masking clears the sign copies in between), which is the value scaled by 2^-112, subnormals included;
+     * multiplying by 2^112 is exact. Infinity and NaN are not representable this way; finite f16 values only. Four
+     * vector operations, so that kernels with several chains stay within C2's inlining budget.
      */
     private FloatVector halfToFloat(long at) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(H, memory, at, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(VectorOperators.S2I, I, 0);
-        FloatVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
     }
 }

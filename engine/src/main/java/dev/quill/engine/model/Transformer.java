@@ -275,15 +275,11 @@ public final class Transformer implements LanguageModel {
                 for (int j = 0; j < group; j++) {
                     int head = g * group + j;
                     int qOff = t * config.queryDim() + head * hd;
-                    for (int b = 0; b < blocks; b++) {
-                        cache.keyScores(l, table[b], g, Math.min(bs, len - b * bs), a.q, qOff, attentionScale, scores, b * bs);
-                    }
+                    cache.keyScores(l, table, g, len, a.q, qOff, attentionScale, scores);
                     VectorOps.softmax(scores, 0, len);
                     int outOff = t * config.attentionOutDim() + head * vd;
                     Arrays.fill(a.att, outOff, outOff + vd, 0f);
-                    for (int b = 0; b < blocks; b++) {
-                        cache.accumulateValues(l, table[b], g, Math.min(bs, len - b * bs), scores, b * bs, a.att, outOff);
-                    }
+                    cache.accumulateValues(l, table, g, len, scores, a.att, outOff);
                 }
             }
         });

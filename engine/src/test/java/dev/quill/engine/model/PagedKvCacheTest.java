@@ -39,6 +39,50 @@ class PagedKvCacheTest {
         }
     }
 
+    /**
+     * The whole-sequence calls (several fma chains in flight) give exactly the bits of block-by-block calls, for
+     * head sizes that take the fast paths (64: four vectors) and that do not (24), and block sizes that are and are
+     * not multiples of the vector width.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"64,16,false", "64,16,true", "64,32,true", "24,16,true", "64,40,false", "24,40,true"})
+    void wholeSequenceAttentionMatchesBlockByBlockCalls(int headDim, int blockSize, boolean f16) {
+        ModelConfig config = new ModelConfig(Architecture.LLAMA, 2 * headDim, 2, 2, 2, headDim, headDim, 128, 100, 512,
+                10000f, headDim, 1f, 1e-5f);
+        int blocks = 9;
+        PagedKvCache cache = new PagedKvCache(config, blocks, blockSize, f16);
+        int[] table = {7, 2, 5, 0, 8, 1, 6, 3, 4};
+        SplittableRandom rnd = new SplittableRandom(headDim * 31L + blockSize);
+        int kv = 2 * headDim;
+        for (int p = 0; p < blocks * blockSize; p++) {
+            cache.store(1, table[p / blockSize], p % blockSize, random(rnd, kv), 0, random(rnd, kv), 0);
+        }
+        float[] q = random(rnd, 2 * headDim);
+        for (int len : new int[]{1, 15, 16, 17, 63, 64, 65, 100, blocks * blockSize}) {
+            for (int head = 0; head < 2; head++) {
+                float[] expected = new float[blocks * blockSize];
+                for (int b = 0; b * blockSize < len; b++) {
+                    cache.keyScores(1, table[b], head, Math.min(blockSize, len - b * blockSize), q, headDim, 0.125f,
+                            expected, b * blockSize);
+                }
+                float[] actual = new float[blocks * blockSize];
+                cache.keyScores(1, table, head, len, q, headDim, 0.125f, actual);
+                assertThat(Arrays.copyOf(actual, len)).as("scores, len %d head %d", len, head)
+                        .isEqualTo(Arrays.copyOf(expected, len));
+
+                float[] weights = random(rnd, len);
+                float[] outExpected = random(rnd, headDim + 5);
+                float[] outActual = outExpected.clone();
+                for (int b = 0; b * blockSize < len; b++) {
+                    cache.accumulateValues(1, table[b], head, Math.min(blockSize, len - b * blockSize), weights,
+                            b * blockSize, outExpected, 5);
+                }
+                cache.accumulateValues(1, table, head, len, weights, outActual, 5);
+                assertThat(outActual).as("values, len %d head %d", len, head).isEqualTo(outExpected);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void valuesAccumulateInPositionOrderOntoTheOutput(boolean f16) {
