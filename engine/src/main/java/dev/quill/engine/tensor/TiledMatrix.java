@@ -117,6 +117,22 @@ abstract class TiledMatrix implements WeightMatrix {
         throw new UnsupportedOperationException(type + " has no token-tile kernel");
     }
 
+    /**
+     * {@link #dotRows(long, float[], int, float[], int, float[])} that also reads ahead ({@link #touchAhead}) the rows
+     * of the next call. A separate method, not a flag inside one kernel: C2 compiles each from its own profile, and a
+     * kernel that had seen both settings ran the plain case 20–35% slower (1B Q8_0 decode after the warm-up, whose
+     * small matrices read ahead: 9.9–10.7 vs 13.6–14.6 tokens/s).
+     */
+    void dotRowsAhead(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+        dotRows(offset, x, xo, out, oo, acc);
+    }
+
+    /** {@link #dotRowsTile} that also reads ahead the rows of the next call (see {@link #dotRowsAhead}). */
+    void dotRowsTileAhead(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2,
+                          int o3, float[] acc) {
+        dotRowsTile(offset, x, x0, x1, x2, x3, out, o0, o1, o2, o3, acc);
+    }
+
     /** Whether the type has the 2-row × 4-token fused kernel {@link #dotRowsTile}. */
     boolean hasTokenTile() {
         return false;
@@ -167,7 +183,7 @@ abstract class TiledMatrix implements WeightMatrix {
 
     /**
      * Reads one byte from each of the 4 cache lines at {@code p} of {@code seg} (clamped to its end) and returns their
-     * sum, to be passed to {@link #keep}. A decode kernel with short rows ({@link #readAhead}) calls this a little per
+     * sum, to be passed to {@link #keep}. A decode kernel's read-ahead variant ({@link #dotRowsAhead}) calls this a little per
      * block on the rows its next call will read: the loads do not feed the arithmetic, so the core keeps them in flight
      * while it computes, where the hardware prefetcher, meeting four new short streams every call, falls behind.
      */
@@ -257,15 +273,23 @@ abstract class TiledMatrix implements WeightMatrix {
                 long offset = (long) r * rowBytes;
                 for (int t = 0; t < n; t += 4) {
                     int t1 = Math.min(t + 1, n - 1), t2 = Math.min(t + 2, n - 1), t3 = Math.min(t + 3, n - 1);
-                    dotRowsTile(offset, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
-                            out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
+                    if (readAhead) {
+                        dotRowsTileAhead(offset, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
+                                out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
+                    } else {
+                        dotRowsTile(offset, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
+                                out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
+                    }
                 }
             }
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else if (step > 0 && n <= FUSED_MAX_TOKENS && fusedReadsSegment()) {
             int r = r0;
             for (; r + step <= r1; r += step) {
-                for (int t = 0; t < n; t++) dotRows((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
+                for (int t = 0; t < n; t++) {
+                    if (readAhead) dotRowsAhead((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
+                    else dotRows((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
+                }
             }
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else if (step > 0 && n <= FUSED_MAX_TOKENS) {

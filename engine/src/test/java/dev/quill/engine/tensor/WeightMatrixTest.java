@@ -90,6 +90,41 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * The decode kernels that read the next rows ahead give the same bits as the plain ones, including on a matrix's
+     * last rows, whose read-ahead is clamped to the end of its data.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void readingAheadNeverChangesResults(GgmlType type) {
+        for (int cols : TestMatrices.colsFor(type)) {
+            int rows = 19;
+            WeightMatrix plain = withReadAhead("off", () -> TestMatrices.random(type, rows, cols, new Random(4)));
+            WeightMatrix ahead = withReadAhead("on", () -> TestMatrices.random(type, rows, cols, new Random(4)));
+            assertThat(((TiledMatrix) plain).readAhead).isFalse();
+            assertThat(((TiledMatrix) ahead).readAhead).isTrue();
+            Random random = new Random(5);
+            for (int n = 1; n <= 8; n++) {
+                float[] x = TestMatrices.gaussian(random, n * cols, 1f);
+                float[] expected = new float[n * rows], actual = new float[n * rows];
+                plain.matmul(x, n, expected, rows, 0, rows);
+                ahead.matmul(x, n, actual, rows, 0, rows);
+                assertThat(actual).as("%s %d×%d n=%d", type, rows, cols, n).isEqualTo(expected);
+            }
+        }
+    }
+
+    private static WeightMatrix withReadAhead(String choice, java.util.function.Supplier<WeightMatrix> make) {
+        String before = System.getProperty("quill.readAhead");
+        System.setProperty("quill.readAhead", choice);
+        try {
+            return make.get();
+        } finally {
+            if (before == null) System.clearProperty("quill.readAhead");
+            else System.setProperty("quill.readAhead", before);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_K"})
     void matmulRejectsBadArguments(GgmlType type) {
