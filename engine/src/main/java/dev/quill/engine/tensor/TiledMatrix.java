@@ -273,7 +273,8 @@ abstract class TiledMatrix implements WeightMatrix {
                 long offset = (long) r * rowBytes;
                 for (int t = 0; t < n; t += 4) {
                     int t1 = Math.min(t + 1, n - 1), t2 = Math.min(t + 2, n - 1), t3 = Math.min(t + 3, n - 1);
-                    if (readAhead) {
+                    // Only the first group of tokens reads ahead: for the others the next rows are already on their way.
+                    if (readAhead && t == 0) {
                         dotRowsTileAhead(offset, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
                                 out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
                     } else {
@@ -287,7 +288,7 @@ abstract class TiledMatrix implements WeightMatrix {
             int r = r0;
             for (; r + step <= r1; r += step) {
                 for (int t = 0; t < n; t++) {
-                    if (readAhead) dotRowsAhead((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
+                    if (readAhead && t == 0) dotRowsAhead((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
                     else dotRows((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
                 }
             }
