@@ -70,36 +70,36 @@ final class HalfMatrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+    void dotRows(long offset, int apart, float[] x, int xo, float[] out, int oo, float[] acc) {
+        long stride = (long) apart * rowBytes;
         // One kernel per case, so each stays small enough for C2 to inline all of its Vector API calls.
         if (bf16) {
-            bf16Rows(offset, x, xo, acc);
+            bf16Rows(offset, stride, x, xo, acc);
             fold4(acc, 0);
         } else {
-            boolean finiteWeights = f16Rows(offset, x, xo, acc);
+            boolean finiteWeights = f16Rows(offset, stride, x, xo, acc);
             fold4(acc, 0);
             // The scaled kernel is exact unless a weight is inf or NaN, or some x·2^112 overflowed (which leaves a sum
             // inf or NaN); the exact kernel also gives every non-finite result its canonical value.
             if (!finiteWeights || !(Float.isFinite(acc[0]) && Float.isFinite(acc[1]) && Float.isFinite(acc[2])
                     && Float.isFinite(acc[3]))) {
-                f16RowsExact(offset, x, xo, acc);
+                f16RowsExact(offset, stride, x, xo, acc);
                 fold4(acc, 0);
             }
         }
         for (int i = 0; i < 4; i++) {
-            out[oo + i] = colsV == cols ? acc[i] : tail(acc[i], offset + (long) i * rowBytes, x, xo);
+            out[oo + i * apart] = colsV == cols ? acc[i] : tail(acc[i], offset + i * stride, x, xo);
         }
     }
 
     /**
-     * Accumulators of the four rows at byte {@code offset}, stored to {@code acc[0, 16, 32, 48 ..]}, with each weight
+     * Accumulators of the four rows at bytes {@code offset + i · stride}, stored to {@code acc[0, 16, 32, 48 ..]}, with each weight
      * w taken as {@link #f16Scaled} = w·2^−112 and each x as x·2^112: the products are exactly w·x, so every fma
      * rounds exactly as with w and x, and one multiply per L columns replaces one per L weights. Returns false,
      * leaving garbage, if a weight is inf or NaN (which this kernel gets wrong).
      */
-    private boolean f16Rows(long offset, float[] x, int xo, float[] acc) {
+    private boolean f16Rows(long offset, long stride, float[] x, int xo, float[] acc) {
         MemorySegment seg = data;
-        long stride = rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         ShortVector exponents = ShortVector.zero(S);
         for (long c = 0, b0 = offset, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride; c < colsV;
@@ -121,9 +121,8 @@ final class HalfMatrix extends TiledMatrix {
     }
 
     /** As {@link #f16Rows} with the weights widened exactly: for rows with inf or NaN weights, and huge x. */
-    private void f16RowsExact(long offset, float[] x, int xo, float[] acc) {
+    private void f16RowsExact(long offset, long stride, float[] x, int xo, float[] acc) {
         MemorySegment seg = data;
-        long stride = rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (long c = 0, b0 = offset, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride; c < colsV;
              c += L, b0 += 2 * L, b1 += 2 * L, b2 += 2 * L, b3 += 2 * L) {
@@ -139,9 +138,8 @@ final class HalfMatrix extends TiledMatrix {
         a3.intoArray(acc, 48);
     }
 
-    private void bf16Rows(long offset, float[] x, int xo, float[] acc) {
+    private void bf16Rows(long offset, long stride, float[] x, int xo, float[] acc) {
         MemorySegment seg = data;
-        long stride = rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (long c = 0, b0 = offset, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride; c < colsV;
              c += L, b0 += 2 * L, b1 += 2 * L, b2 += 2 * L, b3 += 2 * L) {

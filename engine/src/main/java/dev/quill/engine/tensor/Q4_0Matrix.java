@@ -51,10 +51,10 @@ final class Q4_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+    void dotRows(long offset, int apart, float[] x, int xo, float[] out, int oo, float[] acc) {
         MemorySegment seg = data;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long b0 = offset, b1 = offset + rowBytes;
+        long b0 = offset, b1 = offset + (long) apart * rowBytes;
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
@@ -86,53 +86,7 @@ final class Q4_0Matrix extends TiledMatrix {
         a1.intoArray(acc, 16);
         fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
         out[oo] = acc[0];
-        out[oo + 1] = acc[1];
-    }
-
-    @Override
-    void dotRowsAhead(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
-        MemorySegment seg = data;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long b0 = offset, b1 = offset + rowBytes;
-        long ahead = b1 + rowBytes;
-        int touched = 0;
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
-            if ((c & 224) == 0) {
-                touched += touchAhead(seg, ahead);
-                ahead += 4 * CACHE_LINE;
-            }
-            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
-            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
-            float o0 = -8 * d0, o1 = -8 * d1;
-            if (L == 16) {
-                // One load per row gives both halves: low nibbles are columns c .. c + 16, high nibbles c + 16 .. c + 32.
-                ByteVector q0 = quants(seg, b0 + 2), q1 = quants(seg, b1 + 2);
-                FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-                a0 = low(q0).fma(d0, o0).fma(xv, a0);
-                a1 = low(q1).fma(d1, o1).fma(xv, a1);
-                xv = FloatVector.fromArray(F, x, xo + c + 16);
-                a0 = high(q0).fma(d0, o0).fma(xv, a0);
-                a1 = high(q1).fma(d1, o1).fma(xv, a1);
-                continue;
-            }
-            // Narrower vectors: low nibbles (columns c .. c + 16) first, then high ones, the canonical column order.
-            for (int k = 0; k < 16; k += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
-                a0 = low(quants(seg, b0 + 2 + k)).fma(d0, o0).fma(xv, a0);
-                a1 = low(quants(seg, b1 + 2 + k)).fma(d1, o1).fma(xv, a1);
-            }
-            for (int k = 0; k < 16; k += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + c + 16 + k);
-                a0 = high(quants(seg, b0 + 2 + k)).fma(d0, o0).fma(xv, a0);
-                a1 = high(quants(seg, b1 + 2 + k)).fma(d1, o1).fma(xv, a1);
-            }
-        }
-        keep(touched);
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, 16);
-        fold4(acc, 0); // lanes 2, 3 fold stale values that are not used
-        out[oo] = acc[0];
-        out[oo + 1] = acc[1];
+        out[oo + apart] = acc[1];
     }
 
     @Override
@@ -141,12 +95,12 @@ final class Q4_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRowsTile(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
-                     float[] acc) {
+    void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
+                     int o2, int o3, float[] acc) {
         MemorySegment seg = data;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        long b0 = offset, b1 = offset + rowBytes;
+        long b0 = offset, b1 = offset + (long) apart * rowBytes;
         // L = 16 only (see hasTokenTile): low nibbles are columns c .. c + 16, high nibbles c + 16 .. c + 32.
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
@@ -178,55 +132,7 @@ final class Q4_0Matrix extends TiledMatrix {
         a12.intoArray(acc, 80);
         a03.intoArray(acc, 96);
         a13.intoArray(acc, 112);
-        storeTile(acc, out, o0, o1, o2, o3);
-    }
-
-    @Override
-    void dotRowsTileAhead(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
-                     float[] acc) {
-        MemorySegment seg = data;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        long b0 = offset, b1 = offset + rowBytes;
-        long ahead = b1 + rowBytes;
-        int touched = 0;
-        // L = 16 only (see hasTokenTile): low nibbles are columns c .. c + 16, high nibbles c + 16 .. c + 32.
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
-            if ((c & 224) == 0) {
-                touched += touchAhead(seg, ahead);
-                ahead += 4 * CACHE_LINE;
-            }
-            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
-            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
-            float o0f = -8 * d0, o1f = -8 * d1;
-            ByteVector q0 = quants(seg, b0 + 2), q1 = quants(seg, b1 + 2);
-            for (int half = 0; half < 32; half += 16) {
-                FloatVector w0 = (half == 0 ? low(q0) : high(q0)).fma(d0, o0f);
-                FloatVector w1 = (half == 0 ? low(q1) : high(q1)).fma(d1, o1f);
-                FloatVector xv = FloatVector.fromArray(F, x, x0 + c + half);
-                a00 = w0.fma(xv, a00);
-                a10 = w1.fma(xv, a10);
-                xv = FloatVector.fromArray(F, x, x1 + c + half);
-                a01 = w0.fma(xv, a01);
-                a11 = w1.fma(xv, a11);
-                xv = FloatVector.fromArray(F, x, x2 + c + half);
-                a02 = w0.fma(xv, a02);
-                a12 = w1.fma(xv, a12);
-                xv = FloatVector.fromArray(F, x, x3 + c + half);
-                a03 = w0.fma(xv, a03);
-                a13 = w1.fma(xv, a13);
-            }
-        }
-        keep(touched);
-        a00.intoArray(acc, 0);
-        a10.intoArray(acc, 16);
-        a01.intoArray(acc, 32);
-        a11.intoArray(acc, 48);
-        a02.intoArray(acc, 64);
-        a12.intoArray(acc, 80);
-        a03.intoArray(acc, 96);
-        a13.intoArray(acc, 112);
-        storeTile(acc, out, o0, o1, o2, o3);
+        storeTile(acc, apart, out, o0, o1, o2, o3);
     }
 
     private static ByteVector quants(MemorySegment seg, long q) {

@@ -43,10 +43,11 @@ final class Q8_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+    void dotRows(long offset, int apart, float[] x, int xo, float[] out, int oo, float[] acc) {
         MemorySegment seg = data;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        long b0 = offset, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+        long gap = (long) apart * rowBytes;
+        long b0 = offset, b1 = b0 + gap, b2 = b1 + gap, b3 = b2 + gap;
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
@@ -66,45 +67,9 @@ final class Q8_0Matrix extends TiledMatrix {
         a3.intoArray(acc, 48);
         fold4(acc, 0);
         out[oo] = acc[0];
-        out[oo + 1] = acc[1];
-        out[oo + 2] = acc[2];
-        out[oo + 3] = acc[3];
-    }
-
-    @Override
-    void dotRowsAhead(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
-        MemorySegment seg = data;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        long b0 = offset, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-        long ahead = b3 + rowBytes;
-        int touched = 0;
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
-            if ((c & 32) == 0) {
-                touched += touchAhead(seg, ahead);
-                ahead += 4 * CACHE_LINE;
-            }
-            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
-            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
-            float d2 = Float.float16ToFloat(seg.get(SHORT_LE, b2));
-            float d3 = Float.float16ToFloat(seg.get(SHORT_LE, b3));
-            for (int k = 0; k < 32; k += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
-                a0 = weights(seg, b0 + 2 + k, d0).fma(xv, a0);
-                a1 = weights(seg, b1 + 2 + k, d1).fma(xv, a1);
-                a2 = weights(seg, b2 + 2 + k, d2).fma(xv, a2);
-                a3 = weights(seg, b3 + 2 + k, d3).fma(xv, a3);
-            }
-        }
-        keep(touched);
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, 16);
-        a2.intoArray(acc, 32);
-        a3.intoArray(acc, 48);
-        fold4(acc, 0);
-        out[oo] = acc[0];
-        out[oo + 1] = acc[1];
-        out[oo + 2] = acc[2];
-        out[oo + 3] = acc[3];
+        out[oo + apart] = acc[1];
+        out[oo + 2 * apart] = acc[2];
+        out[oo + 3 * apart] = acc[3];
     }
 
     @Override
@@ -113,12 +78,12 @@ final class Q8_0Matrix extends TiledMatrix {
     }
 
     @Override
-    void dotRowsTile(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
-                     float[] acc) {
+    void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
+                     int o2, int o3, float[] acc) {
         MemorySegment seg = data;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        long b0 = offset, b1 = offset + rowBytes;
+        long b0 = offset, b1 = offset + (long) apart * rowBytes;
         for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
@@ -146,51 +111,7 @@ final class Q8_0Matrix extends TiledMatrix {
         a12.intoArray(acc, 80);
         a03.intoArray(acc, 96);
         a13.intoArray(acc, 112);
-        storeTile(acc, out, o0, o1, o2, o3);
-    }
-
-    @Override
-    void dotRowsTileAhead(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
-                     float[] acc) {
-        MemorySegment seg = data;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        long b0 = offset, b1 = offset + rowBytes;
-        long ahead = b1 + rowBytes;
-        int touched = 0;
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
-            if ((c & 96) == 0) {
-                touched += touchAhead(seg, ahead);
-                ahead += 4 * CACHE_LINE;
-            }
-            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
-            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
-            for (int k = 0; k < 32; k += L) {
-                FloatVector w0 = weights(seg, b0 + 2 + k, d0), w1 = weights(seg, b1 + 2 + k, d1);
-                FloatVector xv = FloatVector.fromArray(F, x, x0 + c + k);
-                a00 = w0.fma(xv, a00);
-                a10 = w1.fma(xv, a10);
-                xv = FloatVector.fromArray(F, x, x1 + c + k);
-                a01 = w0.fma(xv, a01);
-                a11 = w1.fma(xv, a11);
-                xv = FloatVector.fromArray(F, x, x2 + c + k);
-                a02 = w0.fma(xv, a02);
-                a12 = w1.fma(xv, a12);
-                xv = FloatVector.fromArray(F, x, x3 + c + k);
-                a03 = w0.fma(xv, a03);
-                a13 = w1.fma(xv, a13);
-            }
-        }
-        keep(touched);
-        a00.intoArray(acc, 0);
-        a10.intoArray(acc, 16);
-        a01.intoArray(acc, 32);
-        a11.intoArray(acc, 48);
-        a02.intoArray(acc, 64);
-        a12.intoArray(acc, 80);
-        a03.intoArray(acc, 96);
-        a13.intoArray(acc, 112);
-        storeTile(acc, out, o0, o1, o2, o3);
+        storeTile(acc, apart, out, o0, o1, o2, o3);
     }
 
     /** L dequantized weights from the quants at byte {@code q} of {@code seg}. */

@@ -31,6 +31,12 @@ import java.util.Objects;
  * {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every token of the chunk. The
  * weights are never copied to the heap as a whole (see {@link #copyRows}).
  *
+ * <p><b>Spaced rows.</b> A fused decode kernel reads several rows at once (independent FMA chains). Within a thread's
+ * chunk of R rows it takes rows r, r + R/k, r + 2R/k … rather than k adjacent rows, so each of its rows continues
+ * where the previous call's left off: the core reads k long sequential streams, which the hardware prefetcher
+ * follows, instead of k new short ones per call, which it did not (Q8_0, 2,048 columns, one thread, from DRAM:
+ * 8.3 → 16.0 G weights/s). Results do not change: every row is still its own canonical chain.
+ *
  * <p>Kernel size is bounded by C2: a method whose inlined Vector API calls exceed its node budget
  * (NodeCountInliningCutoff) leaves calls out of line, boxes vectors and runs 10–50× slower. That is why the fused
  * kernels take 2 or 4 rows and not more (a 4-row Q4_0 kernel and 8-row Q8_0/F16 kernels crossed the line); check any new kernel with
@@ -68,10 +74,6 @@ abstract class TiledMatrix implements WeightMatrix {
     final int rowBytes;
     /** Columns covered by whole vectors; the rest (only for element types) is the scalar tail. */
     final int colsV;
-    /** Offset of the last byte of {@link #data}: read-ahead loads are clamped to it. */
-    final long lastByte;
-    /** Whether the fused decode kernels read ahead (see {@link #readAheadMaxBytes}). */
-    final boolean readAhead;
 
     TiledMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         this.type = type;
@@ -80,11 +82,6 @@ abstract class TiledMatrix implements WeightMatrix {
         this.cols = cols;
         this.rowBytes = Math.toIntExact(type.bytesFor(cols));
         this.colsV = cols - cols % L;
-        this.lastByte = data.byteSize() - 1;
-        // quill.readAhead=on|off overrides the choice, for measuring it.
-        String choice = System.getProperty("quill.readAhead", "auto");
-        this.readAhead = choice.equals("auto") ? Math.max(1, fusedRows()) * (long) rowBytes <= readAheadMaxBytes()
-                : choice.equals("on");
     }
 
     /** Writes rows {@code [r, r + count)}, dequantized exactly, to {@code dst[off + i * cols ..]}. */
@@ -100,37 +97,22 @@ abstract class TiledMatrix implements WeightMatrix {
 
     /**
      * As {@link #dotRows(byte[], int, float[], int, float[], int, Scratch)} but reading the rows straight from
-     * {@link #data} at byte {@code offset}, for types whose {@link #fusedReadsSegment()} is true.
+     * {@link #data}, for types whose {@link #fusedReadsSegment()} is true: the {@link #fusedRows()} rows are
+     * {@code apart} rows apart, the first at byte {@code offset}, and row i's result goes to {@code out[oo + i · apart]}.
      */
-    void dotRows(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
+    void dotRows(long offset, int apart, float[] x, int xo, float[] out, int oo, float[] acc) {
         throw new UnsupportedOperationException(type + " has no segment-reading fused kernel");
     }
 
     /**
-     * Canonical dot products of 2 consecutive rows, whose raw bytes start at {@link #data} byte {@code offset}, with 4
+     * Canonical dot products of 2 rows {@code apart} rows apart, the first at {@link #data} byte {@code offset}, with 4
      * tokens whose activations start at {@code x[x0]}, {@code x[x1]}, {@code x[x2]}, {@code x[x3]}; token j's two
-     * results go to {@code out[oj]} and {@code out[oj + 1]}. The same token may be passed several times (a batch of
-     * fewer than 4 repeats its last token). Only for types whose {@link #hasTokenTile()} is true.
+     * results go to {@code out[oj]} and {@code out[oj + apart]}. The same token may be passed several times (a batch
+     * of fewer than 4 repeats its last token). Only for types whose {@link #hasTokenTile()} is true.
      */
-    void dotRowsTile(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2, int o3,
-                     float[] acc) {
+    void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
+                     int o2, int o3, float[] acc) {
         throw new UnsupportedOperationException(type + " has no token-tile kernel");
-    }
-
-    /**
-     * {@link #dotRows(long, float[], int, float[], int, float[])} that also reads ahead ({@link #touchAhead}) the rows
-     * of the next call. A separate method, not a flag inside one kernel: C2 compiles each from its own profile, and a
-     * kernel that had seen both settings ran the plain case 20–35% slower (1B Q8_0 decode after the warm-up, whose
-     * small matrices read ahead: 9.9–10.7 vs 13.6–14.6 tokens/s).
-     */
-    void dotRowsAhead(long offset, float[] x, int xo, float[] out, int oo, float[] acc) {
-        dotRows(offset, x, xo, out, oo, acc);
-    }
-
-    /** {@link #dotRowsTile} that also reads ahead the rows of the next call (see {@link #dotRowsAhead}). */
-    void dotRowsTileAhead(long offset, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1, int o2,
-                          int o3, float[] acc) {
-        dotRowsTile(offset, x, x0, x1, x2, x3, out, o0, o1, o2, o3, acc);
     }
 
     /** Whether the type has the 2-row × 4-token fused kernel {@link #dotRowsTile}. */
@@ -165,39 +147,6 @@ abstract class TiledMatrix implements WeightMatrix {
         byte[] q = s.bytes(count * rowBytes);
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, (long) r * rowBytes, q, 0, count * rowBytes);
         return q;
-    }
-
-    static final int CACHE_LINE = 64;
-    /** Written only so that the JIT cannot drop the loads of {@link #touchAhead}; never read. */
-    private static volatile int touchSink;
-
-    /**
-     * Fused decode kernels whose call reads at most this many bytes read ahead ({@link #touchAhead}). Measured on 256 MB Q8_0
-     * matrices streamed by two threads: reading ahead took 768 columns from 11 to 23 GB/s, 1,024 from 12 to 24 and
-     * 1,536 from 14 to 21, but slowed 2,048 columns (8.5 KB per call) from 16 to 14 and 4,096 from 21 to 14: with
-     * long rows the hardware prefetcher keeps up by itself and the extra loads only compete with it.
-     */
-    int readAheadMaxBytes() {
-        return 8 * 1024;
-    }
-
-    /**
-     * Reads one byte from each of the 4 cache lines at {@code p} of {@code seg} (clamped to its end) and returns their
-     * sum, to be passed to {@link #keep}. A decode kernel's read-ahead variant ({@link #dotRowsAhead}) calls this a little per
-     * block on the rows its next call will read: the loads do not feed the arithmetic, so the core keeps them in flight
-     * while it computes, where the hardware prefetcher, meeting four new short streams every call, falls behind.
-     */
-    final int touchAhead(MemorySegment seg, long p) {
-        long last = lastByte;
-        return seg.get(ValueLayout.JAVA_BYTE, Math.min(p, last))
-                + seg.get(ValueLayout.JAVA_BYTE, Math.min(p + CACHE_LINE, last))
-                + seg.get(ValueLayout.JAVA_BYTE, Math.min(p + 2 * CACHE_LINE, last))
-                + seg.get(ValueLayout.JAVA_BYTE, Math.min(p + 3 * CACHE_LINE, last));
-    }
-
-    /** Consumes the result of {@link #touchAhead} calls (a compare, and a store that never happens in practice). */
-    static void keep(int touched) {
-        if (touched == Integer.MIN_VALUE) touchSink = touched;
     }
 
     /** 6-bit scale of sub-block {@code j} (0..7) from the 12 packed K-quant scale bytes at {@code q[p]}. */
@@ -266,32 +215,28 @@ abstract class TiledMatrix implements WeightMatrix {
         Scratch s = Scratch.get();
         int step = fusedRows();
         if (n > 1 && n <= TILE_MAX_TOKENS && hasTokenTile()) {
-            // Row pairs outer, so each pair stays in L1 while every group of 4 tokens runs over it; a last group of
-            // fewer tokens repeats its last token (same value, written twice).
-            int r = r0;
-            for (; r + 2 <= r1; r += 2) {
+            // Rows r and r + apart together (see "Spaced rows" in the class comment), each pair staying in L1 while every group of 4
+            // tokens runs over it; a last group of fewer tokens repeats its last token (same value, written twice).
+            int apart = (r1 - r0) / 2;
+            for (int r = r0; r < r0 + apart; r++) {
                 long offset = (long) r * rowBytes;
                 for (int t = 0; t < n; t += 4) {
                     int t1 = Math.min(t + 1, n - 1), t2 = Math.min(t + 2, n - 1), t3 = Math.min(t + 3, n - 1);
-                    // Only the first group of tokens reads ahead: for the others the next rows are already on their way.
-                    if (readAhead && t == 0) {
-                        dotRowsTileAhead(offset, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
-                                out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
-                    } else {
-                        dotRowsTile(offset, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
-                                out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
-                    }
+                    dotRowsTile(offset, apart, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
+                            out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
                 }
             }
+            int r = r0 + 2 * apart;
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else if (step > 0 && n <= FUSED_MAX_TOKENS && fusedReadsSegment()) {
-            int r = r0;
-            for (; r + step <= r1; r += step) {
+            // Rows r, r + apart, r + 2·apart … together (see "Spaced rows" in the class comment).
+            int apart = (r1 - r0) / step;
+            for (int r = r0; r < r0 + apart; r++) {
                 for (int t = 0; t < n; t++) {
-                    if (readAhead && t == 0) dotRowsAhead((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
-                    else dotRows((long) r * rowBytes, x, t * cols, out, t * outStride + r, s.acc);
+                    dotRows((long) r * rowBytes, apart, x, t * cols, out, t * outStride + r, s.acc);
                 }
             }
+            int r = r0 + step * apart;
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else if (step > 0 && n <= FUSED_MAX_TOKENS) {
             // Copy groups of rows (one bulk copy has a fixed cost) and run every token over each group while it is
@@ -465,17 +410,17 @@ abstract class TiledMatrix implements WeightMatrix {
      * Folds the 8 accumulators of a 2-row × 4-token tile, stored 16 floats apart in {@code acc} as (row 0, row 1) for
      * token 0, then token 1, 2, 3, and writes token j's two sums to {@code out[oj]}, {@code out[oj + 1]}.
      */
-    static void storeTile(float[] acc, float[] out, int o0, int o1, int o2, int o3) {
+    static void storeTile(float[] acc, int apart, float[] out, int o0, int o1, int o2, int o3) {
         fold4(acc, 0);
         fold4(acc, 64);
         out[o0] = acc[0];
-        out[o0 + 1] = acc[1];
+        out[o0 + apart] = acc[1];
         out[o1] = acc[2];
-        out[o1 + 1] = acc[3];
+        out[o1 + apart] = acc[3];
         out[o2] = acc[64];
-        out[o2 + 1] = acc[65];
+        out[o2 + apart] = acc[65];
         out[o3] = acc[66];
-        out[o3 + 1] = acc[67];
+        out[o3 + apart] = acc[67];
     }
 
     private static float foldScalar(float[] v, int i) {

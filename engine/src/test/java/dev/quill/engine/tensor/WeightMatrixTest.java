@@ -91,37 +91,35 @@ class WeightMatrixTest {
     }
 
     /**
-     * The decode kernels that read the next rows ahead give the same bits as the plain ones, including on a matrix's
-     * last rows, whose read-ahead is clamped to the end of its data.
+     * Whatever row range a call computes, each row gets the bits it gets alone: the decode kernels group rows that are
+     * (r1 − r0) / k apart within the range, so every range size exercises a different grouping, tail and output
+     * placement, and rows outside the range are left untouched.
      */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0"})
-    void readingAheadNeverChangesResults(GgmlType type) {
-        for (int cols : TestMatrices.colsFor(type)) {
-            int rows = 19;
-            WeightMatrix plain = withReadAhead("off", () -> TestMatrices.random(type, rows, cols, new Random(4)));
-            WeightMatrix ahead = withReadAhead("on", () -> TestMatrices.random(type, rows, cols, new Random(4)));
-            assertThat(((TiledMatrix) plain).readAhead).isFalse();
-            assertThat(((TiledMatrix) ahead).readAhead).isTrue();
-            Random random = new Random(5);
-            for (int n = 1; n <= 8; n++) {
-                float[] x = TestMatrices.gaussian(random, n * cols, 1f);
-                float[] expected = new float[n * rows], actual = new float[n * rows];
-                plain.matmul(x, n, expected, rows, 0, rows);
-                ahead.matmul(x, n, actual, rows, 0, rows);
-                assertThat(actual).as("%s %d×%d n=%d", type, rows, cols, n).isEqualTo(expected);
+    @EnumSource(names = {"F16", "BF16", "Q8_0", "Q4_0"})
+    void everyRowRangeGivesEachRowItsOwnResult(GgmlType type) {
+        int rows = 19, cols = TestMatrices.colsFor(type)[1];
+        WeightMatrix w = TestMatrices.random(type, rows, cols, new Random(4));
+        Random random = new Random(5);
+        for (int n : new int[] {1, 2, 3, 5, 8}) {
+            float[] x = TestMatrices.gaussian(random, n * cols, 1f);
+            float[] alone = new float[n * rows];
+            for (int r = 0; r < rows; r++) w.matmul(x, n, alone, rows, r, r + 1);
+            for (int r0 = 0; r0 < rows; r0++) {
+                for (int r1 = r0 + 1; r1 <= rows; r1++) {
+                    float[] out = new float[n * rows];
+                    java.util.Arrays.fill(out, Float.NaN);
+                    w.matmul(x, n, out, rows, r0, r1);
+                    for (int t = 0; t < n; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            float expected = r >= r0 && r < r1 ? alone[t * rows + r] : Float.NaN;
+                            assertThat(Float.floatToRawIntBits(out[t * rows + r]))
+                                    .as("%s n=%d rows [%d, %d) t=%d r=%d", type, n, r0, r1, t, r)
+                                    .isEqualTo(Float.floatToRawIntBits(expected));
+                        }
+                    }
+                }
             }
-        }
-    }
-
-    private static WeightMatrix withReadAhead(String choice, java.util.function.Supplier<WeightMatrix> make) {
-        String before = System.getProperty("quill.readAhead");
-        System.setProperty("quill.readAhead", choice);
-        try {
-            return make.get();
-        } finally {
-            if (before == null) System.clearProperty("quill.readAhead");
-            else System.setProperty("quill.readAhead", before);
         }
     }
 
