@@ -24,15 +24,16 @@ final class Q4_0Matrix extends TiledMatrix {
 
     @Override
     void dequantizeRows(int r, int count, float[] dst, int off, Scratch scratch) {
-        byte[] raw = copyRows(r, count, scratch);
+        // Straight from the mapped weights, as in Q8_0Matrix.
+        MemorySegment seg = data;
         for (int i = 0; i < count; i++) {
-            int b = i * rowBytes;
+            long b = (long) (r + i) * rowBytes;
             int o = off + i * cols;
             for (int c = 0; c < cols; c += 32, b += BLOCK_BYTES) {
-                float d = f16(raw, b);
+                float d = Float.float16ToFloat(seg.get(SHORT_LE, b));
                 float offset = -8 * d;
                 for (int k = 0; k < 16; k += L) {
-                    ByteVector q = ByteVector.fromArray(B, raw, b + 2 + k);
+                    ByteVector q = quants(seg, b + 2 + k);
                     low(q).fma(d, offset).intoArray(dst, o + c + k);
                     high(q).fma(d, offset).intoArray(dst, o + c + 16 + k);
                 }

@@ -21,13 +21,14 @@ final class Q8_0Matrix extends TiledMatrix {
 
     @Override
     void dequantizeRows(int r, int count, float[] dst, int off, Scratch scratch) {
-        byte[] raw = copyRows(r, count, scratch);
+        // Straight from the mapped weights: a copy to the heap first stalled on every cache miss with nothing to overlap.
+        MemorySegment seg = data;
         for (int i = 0; i < count; i++) {
-            int b = i * rowBytes;
+            long b = (long) (r + i) * rowBytes;
             int o = off + i * cols;
             for (int c = 0; c < cols; c += 32, b += BLOCK_BYTES) {
-                float d = f16(raw, b);
-                for (int k = 0; k < 32; k += L) weights(raw, b + 2 + k, d).intoArray(dst, o + c + k);
+                float d = Float.float16ToFloat(seg.get(SHORT_LE, b));
+                for (int k = 0; k < 32; k += L) weights(seg, b + 2 + k, d).intoArray(dst, o + c + k);
             }
         }
     }
@@ -120,9 +121,4 @@ final class Q8_0Matrix extends TiledMatrix {
         return ((FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0)).mul(d);
     }
 
-    /** L dequantized weights from the quants at {@code q}. */
-    private static FloatVector weights(byte[] raw, int q, float d) {
-        ByteVector bytes = ByteVector.fromArray(B, raw, q);
-        return ((FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-    }
 }
