@@ -25,8 +25,10 @@ import java.util.Objects;
  *
  * <p>Three paths implement it. One decode token of a type with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K,
  * F16, BF16) is dequantized in registers straight into the FMAs; all but Q4_K read the mapped weights directly, Q4_K
- * a per-thread copy of a group of rows. Small decode batches (2 to {@link #TILE_MAX_TOKENS} tokens) of a type with a
- * token-tile kernel ({@link #dotRowsTile}: Q8_0, Q4_0) dequantize each weight once in registers for 4 tokens at a time.
+ * a per-thread copy of a group of rows; two tokens share each dequantized weight where the type has a pair kernel
+ * ({@link #dotRowsPair}: Q8_0). Small decode batches (4 to {@link #TILE_MAX_TOKENS} tokens) of a type with a
+ * token-tile kernel ({@link #dotRowsTile}: Q8_0, Q4_0) dequantize each weight once in registers for 4 tokens at a
+ * time, and the 1–3 tokens left over run the one- and two-token kernels.
  * Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and runs a register-tiled
  * {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every token of the chunk. The
  * weights are never copied to the heap as a whole (see {@link #copyRows}).
@@ -113,6 +115,17 @@ abstract class TiledMatrix implements WeightMatrix {
     void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
                      int o2, int o3, float[] acc) {
         throw new UnsupportedOperationException(type + " has no token-tile kernel");
+    }
+
+    /**
+     * {@link #dotRows(long, int, float[], int, float[], int, float[])} for two tokens at once (activations at
+     * {@code x[x0]} and {@code x[x1]}, results from {@code out[o0]} and {@code out[o1]}). Types with a kernel that
+     * dequantizes each weight once for both override this; by default each token is a separate call, the second
+     * reading the rows from L1.
+     */
+    void dotRowsPair(long offset, int apart, float[] x, int x0, int x1, float[] out, int o0, int o1, float[] acc) {
+        dotRows(offset, apart, x, x0, out, o0, acc);
+        dotRows(offset, apart, x, x1, out, o1, acc);
     }
 
     /** Whether the type has the 2-row × 4-token fused kernel {@link #dotRowsTile}. */
@@ -214,30 +227,25 @@ abstract class TiledMatrix implements WeightMatrix {
         checkMatmul(x, n, out, outStride, r0, r1);
         Scratch s = Scratch.get();
         int step = fusedRows();
-        if (n > 1 && n <= TILE_MAX_TOKENS && hasTokenTile()) {
-            // Rows r and r + apart together (see "Spaced rows" in the class comment), each pair staying in L1 while every group of 4
-            // tokens runs over it; a last group of fewer tokens repeats its last token (same value, written twice).
+        if (n >= TOKEN_TILE && n <= TILE_MAX_TOKENS && hasTokenTile()) {
+            // Whole groups of 4 tokens run the token tile over rows r and r + apart (see "Spaced rows" in the class
+            // comment), each pair staying in L1 while every group runs over it; the 1–3 tokens left over then run the
+            // one-token and two-token kernels over the same rows, which the tile has just brought into L2.
+            int full = n / TOKEN_TILE * TOKEN_TILE;
             int apart = (r1 - r0) / 2;
             for (int r = r0; r < r0 + apart; r++) {
                 long offset = (long) r * rowBytes;
-                for (int t = 0; t < n; t += 4) {
-                    int t1 = Math.min(t + 1, n - 1), t2 = Math.min(t + 2, n - 1), t3 = Math.min(t + 3, n - 1);
-                    dotRowsTile(offset, apart, x, t * cols, t1 * cols, t2 * cols, t3 * cols,
-                            out, t * outStride + r, t1 * outStride + r, t2 * outStride + r, t3 * outStride + r, s.acc);
+                for (int t = 0; t < full; t += TOKEN_TILE) {
+                    dotRowsTile(offset, apart, x, t * cols, (t + 1) * cols, (t + 2) * cols, (t + 3) * cols,
+                            out, t * outStride + r, (t + 1) * outStride + r, (t + 2) * outStride + r,
+                            (t + 3) * outStride + r, s.acc);
                 }
             }
             int r = r0 + 2 * apart;
-            if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
+            if (r < r1) panels(x, 0, full, out, outStride, r, r1, s);
+            if (full < n) fusedTokens(x, full, n, out, outStride, r0, r1, s);
         } else if (step > 0 && n <= FUSED_MAX_TOKENS && fusedReadsSegment()) {
-            // Rows r, r + apart, r + 2·apart … together (see "Spaced rows" in the class comment).
-            int apart = (r1 - r0) / step;
-            for (int r = r0; r < r0 + apart; r++) {
-                for (int t = 0; t < n; t++) {
-                    dotRows((long) r * rowBytes, apart, x, t * cols, out, t * outStride + r, s.acc);
-                }
-            }
-            int r = r0 + step * apart;
-            if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
+            fusedTokens(x, 0, n, out, outStride, r0, r1, s);
         } else if (step > 0 && n <= FUSED_MAX_TOKENS) {
             // Copy groups of rows (one bulk copy has a fixed cost) and run every token over each group while it is
             // in L1.
@@ -259,6 +267,27 @@ abstract class TiledMatrix implements WeightMatrix {
                 panels(x, t0, Math.min(n, t0 + TOKEN_CHUNK), out, outStride, r0, r1, s);
             }
         }
+    }
+
+    /**
+     * Tokens {@code [t0, t1)} through the segment-reading fused kernels: rows r, r + apart, r + 2·apart … together (see
+     * "Spaced rows" in the class comment), two tokens at a time through {@link #dotRowsPair}, a last odd one through
+     * {@link #dotRows}; rows left over after the groups go to the panels.
+     */
+    private void fusedTokens(float[] x, int t0, int t1, float[] out, int outStride, int r0, int r1, Scratch s) {
+        int step = fusedRows();
+        int apart = (r1 - r0) / step;
+        for (int r = r0; r < r0 + apart; r++) {
+            long offset = (long) r * rowBytes;
+            int t = t0;
+            for (; t + 2 <= t1; t += 2) {
+                dotRowsPair(offset, apart, x, t * cols, (t + 1) * cols, out, t * outStride + r, (t + 1) * outStride + r,
+                        s.acc);
+            }
+            if (t < t1) dotRows(offset, apart, x, t * cols, out, t * outStride + r, s.acc);
+        }
+        int r = r0 + step * apart;
+        if (r < r1) panels(x, t0, t1, out, outStride, r, r1, s);
     }
 
     /** Panel path for tokens {@code [t0, t1)} and rows {@code [r0, r1)}. */
