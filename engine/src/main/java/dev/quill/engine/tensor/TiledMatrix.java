@@ -109,8 +109,8 @@ abstract class TiledMatrix implements WeightMatrix {
     /**
      * Canonical dot products of 2 rows {@code apart} rows apart, the first at {@link #data} byte {@code offset}, with 4
      * tokens whose activations start at {@code x[x0]}, {@code x[x1]}, {@code x[x2]}, {@code x[x3]}; token j's two
-     * results go to {@code out[oj]} and {@code out[oj + apart]}. The same token may be passed several times (a batch
-     * of fewer than 4 repeats its last token). Only for types whose {@link #hasTokenTile()} is true.
+     * results go to {@code out[oj]} and {@code out[oj + apart]}. Only for types whose {@link #hasTokenTile()} is
+     * true.
      */
     void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
                      int o2, int o3, float[] acc) {
