@@ -26,7 +26,7 @@ import java.util.Objects;
  * <p>Three paths implement it. One decode token of a type with a fused kernel ({@link #dotRows}: Q8_0, Q4_0, Q4_K,
  * F16, BF16) is dequantized in registers straight into the FMAs; all but Q4_K read the mapped weights directly, Q4_K
  * a per-thread copy of a group of rows; two tokens share each dequantized weight where the type has a pair kernel
- * ({@link #dotRowsPair}: Q8_0). Small decode batches (4 to {@link #TILE_MAX_TOKENS} tokens) of a type with a
+ * ({@link #dotRowsPair}: Q8_0, Q4_0). Small decode batches (4 to {@link #TILE_MAX_TOKENS} tokens) of a type with a
  * token-tile kernel ({@link #dotRowsTile}: Q8_0, Q4_0) dequantize each weight once in registers for 4 tokens at a
  * time, and the 1–3 tokens left over run the one- and two-token kernels.
  * Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and runs a register-tiled
