@@ -119,12 +119,38 @@ public final class PagedKvCache implements KvCache {
 
     /** Stores one token's keys {@code k[kOff ..]} ({@code kvHeads × headDim}) and values {@code v[vOff ..]}. */
     void store(int layer, int block, int slot, float[] k, int kOff, float[] v, int vOff) {
+        if (f16) {
+            storeHalves(layer, block, slot, k, kOff, v, vOff);
+            return;
+        }
         for (int h = 0; h < kvHeads; h++) {
             long kAt = keys(layer, block, h) + slot * elementBytes;
             for (int d = 0; d < headDim; d++) put(kAt + d * blockSize * elementBytes, k[kOff + h * headDim + d]);
             long vAt = values(layer, block, h) + (long) slot * valueDim * elementBytes;
             for (int d = 0; d < valueDim; d++) put(vAt + d * elementBytes, v[vOff + h * valueDim + d]);
         }
+    }
+
+    /**
+     * {@link #store} into an F16 cache: each head's values are converted in one loop that the JIT vectorizes and
+     * copied in one go, and its keys converted the same way before their strided writes (element by element, the
+     * conversion and the segment access were ~4% of a prefill).
+     */
+    private void storeHalves(int layer, int block, int slot, float[] k, int kOff, float[] v, int vOff) {
+        short[] halves = new short[Math.max(headDim, valueDim)];
+        long keyStride = blockSize * elementBytes;
+        for (int h = 0; h < kvHeads; h++) {
+            toHalves(k, kOff + h * headDim, halves, headDim);
+            long kAt = keys(layer, block, h) + slot * elementBytes;
+            for (int d = 0; d < headDim; d++) memory.set(F16, kAt + d * keyStride, halves[d]);
+            toHalves(v, vOff + h * valueDim, halves, valueDim);
+            MemorySegment.copy(halves, 0, memory, F16, values(layer, block, h) + (long) slot * valueDim * elementBytes,
+                    valueDim);
+        }
+    }
+
+    private static void toHalves(float[] src, int off, short[] dst, int n) {
+        for (int i = 0; i < n; i++) dst[i] = Float.floatToFloat16(src[off + i]);
     }
 
     private void put(long at, float x) {
