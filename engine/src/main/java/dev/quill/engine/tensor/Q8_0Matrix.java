@@ -124,41 +124,81 @@ final class Q8_0Matrix extends TiledMatrix {
         return true;
     }
 
+    /** Four rows per token tile: each widened weight feeds four tokens and each x load four rows. */
+    @Override
+    int tileRows() {
+        return 4;
+    }
+
     @Override
     void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
                      int o2, int o3, float[] acc) {
         MemorySegment seg = data;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        long b0 = offset, b1 = offset + (long) apart * rowBytes;
-        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        long gap = (long) apart * rowBytes;
+        long b0 = offset, b1 = b0 + gap, b2 = b1 + gap, b3 = b2 + gap;
+        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES, b2 += BLOCK_BYTES, b3 += BLOCK_BYTES) {
             float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
+            float d2 = Float.float16ToFloat(seg.get(SHORT_LE, b2));
+            float d3 = Float.float16ToFloat(seg.get(SHORT_LE, b3));
             for (int k = 0; k < 32; k += L) {
                 FloatVector w0 = weights(seg, b0 + 2 + k, d0), w1 = weights(seg, b1 + 2 + k, d1);
+                FloatVector w2 = weights(seg, b2 + 2 + k, d2), w3 = weights(seg, b3 + 2 + k, d3);
                 FloatVector xv = FloatVector.fromArray(F, x, x0 + c + k);
                 a00 = w0.fma(xv, a00);
                 a10 = w1.fma(xv, a10);
+                a20 = w2.fma(xv, a20);
+                a30 = w3.fma(xv, a30);
                 xv = FloatVector.fromArray(F, x, x1 + c + k);
                 a01 = w0.fma(xv, a01);
                 a11 = w1.fma(xv, a11);
+                a21 = w2.fma(xv, a21);
+                a31 = w3.fma(xv, a31);
                 xv = FloatVector.fromArray(F, x, x2 + c + k);
                 a02 = w0.fma(xv, a02);
                 a12 = w1.fma(xv, a12);
+                a22 = w2.fma(xv, a22);
+                a32 = w3.fma(xv, a32);
                 xv = FloatVector.fromArray(F, x, x3 + c + k);
                 a03 = w0.fma(xv, a03);
                 a13 = w1.fma(xv, a13);
+                a23 = w2.fma(xv, a23);
+                a33 = w3.fma(xv, a33);
             }
         }
         a00.intoArray(acc, 0);
         a10.intoArray(acc, 16);
-        a01.intoArray(acc, 32);
-        a11.intoArray(acc, 48);
-        a02.intoArray(acc, 64);
-        a12.intoArray(acc, 80);
-        a03.intoArray(acc, 96);
-        a13.intoArray(acc, 112);
-        storeTile(acc, apart, out, o0, o1, o2, o3);
+        a20.intoArray(acc, 32);
+        a30.intoArray(acc, 48);
+        a01.intoArray(acc, 64);
+        a11.intoArray(acc, 80);
+        a21.intoArray(acc, 96);
+        a31.intoArray(acc, 112);
+        a02.intoArray(acc, 128);
+        a12.intoArray(acc, 144);
+        a22.intoArray(acc, 160);
+        a32.intoArray(acc, 176);
+        a03.intoArray(acc, 192);
+        a13.intoArray(acc, 208);
+        a23.intoArray(acc, 224);
+        a33.intoArray(acc, 240);
+        storeRows(acc, 0, apart, out, o0);
+        storeRows(acc, 64, apart, out, o1);
+        storeRows(acc, 128, apart, out, o2);
+        storeRows(acc, 192, apart, out, o3);
+    }
+
+    /** Folds the four row accumulators of one token at {@code acc[i ..]} and writes them {@code apart} apart. */
+    private static void storeRows(float[] acc, int i, int apart, float[] out, int o) {
+        fold4(acc, i);
+        out[o] = acc[i];
+        out[o + apart] = acc[i + 1];
+        out[o + 2 * apart] = acc[i + 2];
+        out[o + 3 * apart] = acc[i + 3];
     }
 
     /** L dequantized weights from the quants at byte {@code q} of {@code seg}. */

@@ -27,8 +27,8 @@ import java.util.Objects;
  * F16, BF16) is dequantized in registers straight into the FMAs; all but Q4_K read the mapped weights directly, Q4_K
  * a per-thread copy of a group of rows; two tokens share each dequantized weight where the type has a pair kernel
  * ({@link #dotRowsPair}: Q8_0, Q4_0). Small decode batches (4 to {@link #TILE_MAX_TOKENS} tokens) of a type with a
- * token-tile kernel ({@link #dotRowsTile}: Q8_0, Q4_0) dequantize each weight once in registers for 4 tokens at a
- * time, and the 1–3 tokens left over run the one- and two-token kernels.
+ * token-tile kernel ({@link #dotRowsTile}: Q8_0 with 4 rows, Q4_0 with 2) dequantize each weight once in registers for 4
+ * tokens at a time, and the 1–3 tokens left over run the one- and two-token kernels.
  * Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and runs a register-tiled
  * {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every token of the chunk. The
  * weights are never copied to the heap as a whole (see {@link #copyRows}).
@@ -59,7 +59,7 @@ abstract class TiledMatrix implements WeightMatrix {
     /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
     static final int FUSED_MAX_TOKENS = 3;
     /**
-     * Batches up to this size use the 2-row × 4-token fused kernel of types that have one ({@link #hasTokenTile}):
+     * Batches up to this size use the token-tile fused kernel of types that have one ({@link #hasTokenTile}):
      * dequantizing in registers beats writing a panel until about 8–12 tokens share each dequantized weight.
      */
     static final int TILE_MAX_TOKENS = 8;
@@ -107,10 +107,10 @@ abstract class TiledMatrix implements WeightMatrix {
     }
 
     /**
-     * Canonical dot products of 2 rows {@code apart} rows apart, the first at {@link #data} byte {@code offset}, with 4
-     * tokens whose activations start at {@code x[x0]}, {@code x[x1]}, {@code x[x2]}, {@code x[x3]}; token j's two
-     * results go to {@code out[oj]} and {@code out[oj + apart]}. Only for types whose {@link #hasTokenTile()} is
-     * true.
+     * Canonical dot products of {@link #tileRows()} rows {@code apart} rows apart, the first at {@link #data} byte
+     * {@code offset}, with 4 tokens whose activations start at {@code x[x0]}, {@code x[x1]}, {@code x[x2]},
+     * {@code x[x3]}; token j's result for row i goes to {@code out[oj + i · apart]}. Only for types whose
+     * {@link #hasTokenTile()} is true.
      */
     void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
                      int o2, int o3, float[] acc) {
@@ -128,7 +128,12 @@ abstract class TiledMatrix implements WeightMatrix {
         dotRows(offset, apart, x, x1, out, o1, acc);
     }
 
-    /** Whether the type has the 2-row × 4-token fused kernel {@link #dotRowsTile}. */
+    /** Rows per {@link #dotRowsTile} call: 2, or 4 where the kernel stays within C2's node budget (Q8_0). */
+    int tileRows() {
+        return 2;
+    }
+
+    /** Whether the type has the {@link #tileRows()} × 4-token fused kernel {@link #dotRowsTile}. */
     boolean hasTokenTile() {
         return false;
     }
@@ -228,11 +233,12 @@ abstract class TiledMatrix implements WeightMatrix {
         Scratch s = Scratch.get();
         int step = fusedRows();
         if (n >= TOKEN_TILE && n <= TILE_MAX_TOKENS && hasTokenTile()) {
-            // Whole groups of 4 tokens run the token tile over rows r and r + apart (see "Spaced rows" in the class
-            // comment), each pair staying in L1 while every group runs over it; the 1–3 tokens left over then run the
+            // Whole groups of 4 tokens run the token tile over rows r, r + apart … (see "Spaced rows" in the class
+            // comment), the rows staying in L1 while every group runs over them; the 1–3 tokens left over then run the
             // one-token and two-token kernels over the same rows, which the tile has just brought into L2.
             int full = n / TOKEN_TILE * TOKEN_TILE;
-            int apart = (r1 - r0) / 2;
+            int tr = tileRows();
+            int apart = (r1 - r0) / tr;
             for (int r = r0; r < r0 + apart; r++) {
                 long offset = (long) r * rowBytes;
                 for (int t = 0; t < full; t += TOKEN_TILE) {
@@ -241,7 +247,7 @@ abstract class TiledMatrix implements WeightMatrix {
                             (t + 3) * outStride + r, s.acc);
                 }
             }
-            int r = r0 + 2 * apart;
+            int r = r0 + tr * apart;
             if (r < r1) panels(x, 0, full, out, outStride, r, r1, s);
             if (full < n) fusedTokens(x, full, n, out, outStride, r0, r1, s);
         } else if (step > 0 && n <= FUSED_MAX_TOKENS && fusedReadsSegment()) {
@@ -437,7 +443,7 @@ abstract class TiledMatrix implements WeightMatrix {
 
     /**
      * Folds the 8 accumulators of a 2-row × 4-token tile, stored 16 floats apart in {@code acc} as (row 0, row 1) for
-     * token 0, then token 1, 2, 3, and writes token j's two sums to {@code out[oj]}, {@code out[oj + 1]}.
+     * token 0, then token 1, 2, 3, and writes token j's two sums to {@code out[oj]}, {@code out[oj + apart]}.
      */
     static void storeTile(float[] acc, int apart, float[] out, int o0, int o1, int o2, int o3) {
         fold4(acc, 0);
