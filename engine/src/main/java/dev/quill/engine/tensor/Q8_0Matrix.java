@@ -66,11 +66,7 @@ final class Q8_0Matrix extends TiledMatrix {
         a1.intoArray(acc, 16);
         a2.intoArray(acc, 32);
         a3.intoArray(acc, 48);
-        fold4(acc, 0);
-        out[oo] = acc[0];
-        out[oo + apart] = acc[1];
-        out[oo + 2 * apart] = acc[2];
-        out[oo + 3 * apart] = acc[3];
+        storeRows(acc, 0, apart, out, oo);
     }
 
     /**
@@ -111,12 +107,8 @@ final class Q8_0Matrix extends TiledMatrix {
         c1.intoArray(acc, 80);
         c2.intoArray(acc, 96);
         c3.intoArray(acc, 112);
-        fold4(acc, 0);
-        fold4(acc, 64);
-        for (int i = 0; i < 4; i++) {
-            out[o0 + i * apart] = acc[i];
-            out[o1 + i * apart] = acc[64 + i];
-        }
+        storeRows(acc, 0, apart, out, o0);
+        storeRows(acc, 64, apart, out, o1);
     }
 
     @Override
