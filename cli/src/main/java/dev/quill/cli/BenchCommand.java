@@ -14,6 +14,7 @@ import dev.quill.engine.tokenizer.Tokenizers;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code quill bench}: prompt processing and generation speed of the forward pass alone, the way llama-bench
  * measures them. {@code ppN} computes an N-token prompt in one pass into an empty cache; {@code tgN} decodes N tokens
- * one pass each, starting from an empty cache. Tokens are random ids; the model's output is not used.
+ * one pass each, starting from an empty cache; with {@code --batch B}, B sequences decode side by side (one token of
+ * each per pass, each with its own cache blocks) and the rate counts all their tokens. Tokens are random ids; the model's output is not used.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prompt processing (ppN) and generation (tgN) speed in tokens/s, like llama-bench.")
@@ -51,6 +53,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "measured runs of each test (default: ${DEFAULT-VALUE})")
     int repetitions;
 
+    @Option(names = {"-b", "--batch"}, defaultValue = "1",
+            description = "sequences decoding together in tgN: each pass computes one token of each (default: ${DEFAULT-VALUE})")
+    int batch;
+
     @Option(names = "--kv-f32", description = "keep the KV cache in F32 instead of F16")
     boolean kvF32;
 
@@ -63,8 +69,8 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (promptTokens < 0 || genTokens < 0 || repetitions < 1 || (threads != null && threads < 1)) {
-            err.println("bench: -p and -n must be 0 or more, --repetitions and --threads at least 1");
+        if (promptTokens < 0 || genTokens < 0 || repetitions < 1 || batch < 1 || (threads != null && threads < 1)) {
+            err.println("bench: -p and -n must be 0 or more, --repetitions, --batch and --threads at least 1");
             return 2;
         }
         int pool = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -77,8 +83,10 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 int positions = Math.max(Math.max(promptTokens, genTokens), 1);
                 int blocks = (positions + BLOCK_SIZE - 1) / BLOCK_SIZE;
-                KvCache cache = lm.createKvCache(blocks, BLOCK_SIZE, !kvF32);
-                Runner runner = new Runner(lm, cache, IntStream.range(0, blocks).toArray());
+                KvCache cache = lm.createKvCache(blocks * batch, BLOCK_SIZE, !kvF32);
+                int[][] blockTables = new int[batch][];
+                for (int b = 0; b < batch; b++) blockTables[b] = IntStream.range(b * blocks, (b + 1) * blocks).toArray();
+                Runner runner = new Runner(lm, cache, blockTables);
 
                 String name = file.metadata().findString("general.name").orElse(model.getFileName().toString());
                 long params = file.tensors().values().stream().mapToLong(TensorInfo::elementCount).sum();
@@ -92,7 +100,9 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 if (genTokens > 0) {
                     int warmUp = Math.min(genTokens, 32);
-                    out.println(prefix + measure(err, "tg" + genTokens, genTokens, runner::generate, n -> runner.generate(warmUp)));
+                    String test = "tg" + genTokens + (batch > 1 ? "x" + batch : "");
+                    out.println(prefix + measure(err, test, genTokens * batch,
+                            n -> runner.generate(genTokens), n -> runner.generate(warmUp)));
                     out.flush();
                 }
             } finally {
@@ -135,23 +145,28 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Runs the timed passes; each returns its duration in seconds. */
-    private record Runner(LanguageModel model, KvCache cache, int[] blockTable) {
+    private record Runner(LanguageModel model, KvCache cache, int[][] blockTables) {
         private static final SplittableRandom RANDOM = new SplittableRandom(42);
 
         /** One pass over {@code n} prompt tokens at positions 0.. (only the last token's logits). */
         double prompt(int n) {
             int[] tokens = RANDOM.ints(n, 0, model.vocabSize()).toArray();
             long start = System.nanoTime();
-            model.forward(List.of(new SequenceChunk(tokens, 0, blockTable, false)), cache);
+            model.forward(List.of(new SequenceChunk(tokens, 0, blockTables[0], false)), cache);
             return (System.nanoTime() - start) / 1e9;
         }
 
-        /** {@code n} passes of one token each at positions 0 .. n-1. */
+        /** {@code n} passes at positions 0 .. n-1, each computing one token of every sequence in the batch. */
         double generate(int n) {
-            int[] tokens = RANDOM.ints(n, 0, model.vocabSize()).toArray();
+            int[][] tokens = new int[blockTables.length][];
+            for (int b = 0; b < tokens.length; b++) tokens[b] = RANDOM.ints(n, 0, model.vocabSize()).toArray();
             long start = System.nanoTime();
             for (int pos = 0; pos < n; pos++) {
-                model.forward(List.of(new SequenceChunk(new int[] {tokens[pos]}, pos, blockTable, false)), cache);
+                List<SequenceChunk> chunks = new ArrayList<>(tokens.length);
+                for (int b = 0; b < tokens.length; b++) {
+                    chunks.add(new SequenceChunk(new int[] {tokens[b][pos]}, pos, blockTables[b], false));
+                }
+                model.forward(chunks, cache);
             }
             return (System.nanoTime() - start) / 1e9;
         }

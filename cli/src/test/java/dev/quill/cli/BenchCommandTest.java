@@ -29,6 +29,23 @@ class BenchCommandTest {
     }
 
     @Test
+    void batchedGenerationCountsTheTokensOfEverySequence() {
+        Path model = dir.resolve("tiny.gguf");
+        new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(2).write(model, m -> { });
+
+        GenerateCommandTest.Run r = GenerateCommandTest.run("bench", "-m", model.toString(), "-p", "0", "-n", "4",
+                "-b", "3", "-r", "1", "-t", "1", "--no-warmup");
+
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("\\| +tg4x3 \\| +[0-9.]+ ± +[0-9.]+ \\|").doesNotContain("pp");
+        assertThat(r.err()).contains("tg4x3: run 1/1");
+
+        GenerateCommandTest.Run bad = GenerateCommandTest.run("bench", "-m", model.toString(), "-b", "0");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--batch");
+    }
+
+    @Test
     void skipsATestOfZeroTokensAndRejectsNonsense() {
         Path model = dir.resolve("tiny.gguf");
         new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(2).write(model, m -> { });
