@@ -55,6 +55,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-queue", paramLabel = "N", description = "requests waiting for the engine; more get 429 (default: 256)")
     Integer maxQueue;
 
+    @Option(names = "--speculative-tokens", paramLabel = "N",
+            description = "draft tokens per step of a sequence decoding alone, guessed from its own past and verified in the same pass; the output does not change (default: 3, 0 = off)")
+    Integer speculativeTokens;
+
     @Option(names = "--kv-f32", description = "keep the KV cache in F32 rather than F16 (twice the memory)")
     Boolean kvF32;
 
@@ -133,7 +137,16 @@ public final class ServeCommand implements Callable<Integer> {
                 kvCache == null ? 0 : kvCacheBytes(kvCache),
                 positive("--block-size", blockSize), positive("--max-batch-tokens", maxBatchTokens),
                 positive("--max-sequences", maxSequences), positive("--max-queue", maxQueue),
-                kvF32, noPrefixCaching == null ? null : !noPrefixCaching, noWarmup == null ? null : !noWarmup);
+                kvF32, noPrefixCaching == null ? null : !noPrefixCaching, noWarmup == null ? null : !noWarmup,
+                speculativeTokens(speculativeTokens));
+    }
+
+    private static Integer speculativeTokens(Integer n) {
+        if (n != null && (n < 0 || n > EngineOptions.MAX_SPECULATIVE_TOKENS)) {
+            throw new IllegalArgumentException("--speculative-tokens must be between 0 (off) and "
+                    + EngineOptions.MAX_SPECULATIVE_TOKENS + ", got " + n);
+        }
+        return n;
     }
 
     private static long kvCacheBytes(String size) {

@@ -25,9 +25,11 @@ class ServeCommandTest {
     void theEngineOptionsBecomeTheDeploymentsEngineSettings() throws Exception {
         Path model = Files.createFile(dir.resolve("m.gguf"));
         ServerConfig c = parse("-m", model.toString(), "--kv-cache", "256MB", "--block-size", "32", "--max-batch-tokens", "128",
-                "--max-sequences", "8", "--max-queue", "3", "--kv-f32", "--no-prefix-caching", "--no-warmup");
+                "--max-sequences", "8", "--max-queue", "3", "--kv-f32", "--no-prefix-caching", "--no-warmup",
+                "--speculative-tokens", "0");
         assertThat(c.deployments().getFirst().engine())
-                .isEqualTo(new ServerConfig.EngineSettings(256L << 20, 32, 128, 8, 3, true, false, false));
+                .isEqualTo(new ServerConfig.EngineSettings(256L << 20, 32, 128, 8, 3, true, false, false, 0));
+        assertThat(c.deployments().getFirst().engine().applyTo(EngineOptions.defaults()).speculativeTokens()).isZero();
         assertThat(c.deployments().getFirst().engine().applyTo(EngineOptions.defaults()).warmup()).isFalse();
         assertThat(parse("-m", model.toString()).deployments().getFirst().engine()).isEqualTo(ServerConfig.EngineSettings.DEFAULTS);
     }
@@ -46,5 +48,7 @@ class ServeCommandTest {
         Path model = Files.createFile(dir.resolve("m.gguf"));
         assertThatThrownBy(() -> parse("-m", model.toString(), "--kv-cache", "lots")).hasMessageContaining("--kv-cache").hasMessageContaining("lots");
         assertThatThrownBy(() -> parse("-m", model.toString(), "--max-queue", "0")).hasMessageContaining("--max-queue must be at least 1");
+        assertThatThrownBy(() -> parse("-m", model.toString(), "--speculative-tokens", "9"))
+                .hasMessageContaining("--speculative-tokens must be between 0 (off) and 8, got 9");
     }
 }

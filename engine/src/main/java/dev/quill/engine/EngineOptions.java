@@ -22,6 +22,10 @@ import java.util.regex.Pattern;
  * @param prefixCaching  keep computed prompt blocks and reuse them for later prompts with the same start (default on)
  * @param warmup         at load, run a miniature of the model until the JIT has compiled the kernels, so that the
  *                       first requests do not run uncompiled code (default on; a few seconds, see {@link Warmup})
+ * @param speculativeTokens draft tokens at most per step of a sequence decoding alone (default 3; 0 turns speculative
+ *                       decoding off). Drafts come from the sequence's own earlier tokens and are verified in the same
+ *                       pass, so the output is exactly what decoding one token at a time gives; see
+ *                       {@code dev.quill.engine.scheduler.Speculation}
  */
 public record EngineOptions(
         int threads,
@@ -33,9 +37,13 @@ public record EngineOptions(
         int maxSequences,
         int maxQueue,
         boolean prefixCaching,
-        boolean warmup) {
+        boolean warmup,
+        int speculativeTokens) {
 
     public static final long DEFAULT_KV_CACHE_BYTES = 512L << 20;
+    public static final int DEFAULT_SPECULATIVE_TOKENS = 3;
+    /** More draft tokens than this cost more to verify than they can save on a CPU. */
+    public static final int MAX_SPECULATIVE_TOKENS = 8;
 
     public EngineOptions {
         check(threads >= 1, "threads must be at least 1, got " + threads);
@@ -45,51 +53,57 @@ public record EngineOptions(
         check(maxBatchTokens >= 1, "max batch tokens must be at least 1, got " + maxBatchTokens);
         check(maxSequences >= 1, "max sequences must be at least 1, got " + maxSequences);
         check(maxQueue >= 1, "max queue must be at least 1 (every request waits there until its first step), got " + maxQueue);
+        check(speculativeTokens >= 0 && speculativeTokens <= MAX_SPECULATIVE_TOKENS,
+                "speculative tokens must be between 0 (off) and " + MAX_SPECULATIVE_TOKENS + ", got " + speculativeTokens);
     }
 
     public static EngineOptions defaults() {
         return new EngineOptions(Runtime.getRuntime().availableProcessors(), 0, DEFAULT_KV_CACHE_BYTES, 16, true,
-                512, 64, 256, true, true);
+                512, 64, 256, true, true, DEFAULT_SPECULATIVE_TOKENS);
     }
 
     public EngineOptions withThreads(int threads) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withContextLength(int contextLength) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withKvCacheBytes(long kvCacheBytes) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withBlockSize(int blockSize) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withKvF16(boolean kvF16) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withMaxBatchTokens(int maxBatchTokens) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withMaxSequences(int maxSequences) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withMaxQueue(int maxQueue) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withPrefixCaching(boolean prefixCaching) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
+    }
+
+    public EngineOptions withSpeculativeTokens(int speculativeTokens) {
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     public EngineOptions withWarmup(boolean warmup) {
-        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup);
+        return new EngineOptions(threads, contextLength, kvCacheBytes, blockSize, kvF16, maxBatchTokens, maxSequences, maxQueue, prefixCaching, warmup, speculativeTokens);
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(?:([KMGT])I?)?B?", Pattern.CASE_INSENSITIVE);

@@ -14,6 +14,8 @@ package dev.quill.engine;
  * @param promptTokens      prompt tokens of started requests
  * @param generatedTokens   tokens sampled
  * @param preemptions       times a running sequence was evicted to make room (and later recomputed)
+ * @param guessedTokens     draft tokens verified by speculative decoding
+ * @param keptGuesses       of those, tokens the model agreed with (each one a decode step saved)
  */
 public record EngineStats(
         int queued,
@@ -26,10 +28,12 @@ public record EngineStats(
         long prefixHitTokens,
         long promptTokens,
         long generatedTokens,
-        long preemptions) {
+        long preemptions,
+        long guessedTokens,
+        long keptGuesses) {
 
     public EngineStats withQueued(int queued) {
         return new EngineStats(queued, running, kvBlocksTotal, kvBlocksUsed, kvBlocksFree, kvBlocksCached,
-                prefixQueryTokens, prefixHitTokens, promptTokens, generatedTokens, preemptions);
+                prefixQueryTokens, prefixHitTokens, promptTokens, generatedTokens, preemptions, guessedTokens, keptGuesses);
     }
 }

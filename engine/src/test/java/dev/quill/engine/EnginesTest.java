@@ -147,6 +147,38 @@ class EnginesTest {
     }
 
     @Test
+    void speculativeDecodingChangesNothingInTheOutput() throws Exception {
+        // A bias towards three tokens makes the output fall into patterns with breaks: guesses are kept and rejected.
+        java.util.Map<Integer, Double> bias = java.util.Map.of(40, 4.0, 41, 4.0, 42, 4.0);
+        List<SamplingParams> samplings = List.of(
+                new SamplingParams(0, 1, 0, 0, 0, 0, 1, bias, null),
+                new SamplingParams(0.7, 0.95, 40, 0, 0, 0, 1, bias, 7L));
+        List<List<GeneratedToken>> plain = new ArrayList<>();
+        List<List<GeneratedToken>> guessed = new ArrayList<>();
+        for (int speculative : new int[] {0, 3}) {
+            Engine engine = Engines.load(modelFile, options().withSpeculativeTokens(speculative));
+            try (engine) {
+                int[] prompt = engine.tokenizer().encode("the sea and the sea and the sea", true, false);
+                for (SamplingParams sampling : samplings) {
+                    Collector c = new Collector();
+                    engine.submit(request(prompt, sampling, 80, 3), c);
+                    (speculative == 0 ? plain : guessed).add(c.await().tokens);
+                }
+            }
+            EngineStats stats = engine.stats(); // final once the loop has stopped
+            if (speculative == 0) {
+                assertThat(stats.guessedTokens()).isZero();
+            } else {
+                assertThat(stats.keptGuesses()).as("guesses were kept").isPositive();
+                assertThat(stats.guessedTokens()).as("and some rejected").isGreaterThan(stats.keptGuesses());
+            }
+        }
+        for (int i = 0; i < plain.size(); i++) {
+            assertThat(guessed.get(i)).containsExactlyElementsOf(plain.get(i)).hasSize(80);
+        }
+    }
+
+    @Test
     void reportsPromptLogprobsWithoutGenerating() throws Exception {
         try (Engine engine = Engines.load(modelFile, options())) {
             int[] prompt = engine.tokenizer().encode("a long river", true, false);

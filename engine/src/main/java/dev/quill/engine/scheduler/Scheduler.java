@@ -57,6 +57,7 @@ public final class Scheduler implements Runnable {
     private final int maxBatchTokens;
     private final int maxSequences;
     private final int maxQueue;
+    private final int speculativeTokens;
     private final Set<Integer> endOfGeneration;
 
     // Shared with submitting threads.
@@ -78,6 +79,8 @@ public final class Scheduler implements Runnable {
     private long promptTokens;
     private long generatedTokens;
     private long preemptions;
+    private long guessedTokens;
+    private long keptGuesses;
 
     /**
      * Sizes the KV cache from {@code options.kvCacheBytes()} (but no larger than {@code maxSequences} sequences at
@@ -105,6 +108,7 @@ public final class Scheduler implements Runnable {
         this.maxBatchTokens = options.maxBatchTokens();
         this.maxSequences = options.maxSequences();
         this.maxQueue = options.maxQueue();
+        this.speculativeTokens = options.speculativeTokens();
         this.endOfGeneration = Set.copyOf(tokenizer.endOfGenerationIds());
         publishStats();
     }
@@ -209,15 +213,29 @@ public final class Scheduler implements Runnable {
 
     // ---- scheduling ------------------------------------------------------------------------------------------
 
-    /** The sequences and chunks of one forward pass, in the same order. */
+    /** The sequences and chunks of one forward pass, in the same order, with the guesses of speculative chunks. */
     private static final class Batch {
+        private static final int[] NO_GUESS = new int[0];
+
         final List<Sequence> sequences = new ArrayList<>();
         final List<SequenceChunk> chunks = new ArrayList<>();
+        final List<int[]> guesses = new ArrayList<>();
 
         void add(Sequence s, int count) {
             int[] tokens = Arrays.copyOfRange(s.tokens(), s.computed, s.computed + count);
             sequences.add(s);
             chunks.add(new SequenceChunk(tokens, s.computed, s.blocks.toArray(), s.promptLogprobs != null));
+            guesses.add(NO_GUESS);
+        }
+
+        /** The sequence's last token followed by {@code guess}, with logits for every row (see {@link Speculation}). */
+        void addGuessed(Sequence s, int[] guess) {
+            int[] tokens = new int[1 + guess.length];
+            tokens[0] = s.tokens()[s.computed];
+            System.arraycopy(guess, 0, tokens, 1, guess.length);
+            sequences.add(s);
+            chunks.add(new SequenceChunk(tokens, s.computed, s.blocks.toArray(), true));
+            guesses.add(guess);
         }
 
         boolean isEmpty() {
@@ -232,6 +250,12 @@ public final class Scheduler implements Runnable {
         for (int i = 0; i < running.size() && budget > 0; i++) {
             Sequence s = running.get(i);
             int count = chunkSize(s, budget);
+            int[] guess = count == 1 && s.computed == s.length() - 1 ? guess(s, budget) : Batch.NO_GUESS;
+            if (guess.length > 0 && blocks.allocateSlots(s.blocks, s.computed, s.computed + 1 + guess.length)) {
+                batch.addGuessed(s, guess);
+                budget -= 1 + guess.length;
+                continue;
+            }
             boolean fits;
             while (!(fits = blocks.allocateSlots(s.blocks, s.computed, s.computed + count))) {
                 Sequence victim = running.removeLast(); // the newest; never one already in this batch
@@ -279,6 +303,20 @@ public final class Scheduler implements Runnable {
         }
     }
 
+    /**
+     * Draft tokens for a sequence about to decode, when speculation can pay: it decodes alone (a pass over one
+     * sequence is bound by reading the weights; with several, extra tokens cost about what they compute), nothing
+     * waits, and its output is unconstrained. At most as many as it may still generate after the next token.
+     */
+    private int[] guess(Sequence s, int budget) {
+        if (speculativeTokens == 0 || running.size() != 1 || !waiting.isEmpty() || s.grammar != null
+                || !s.followers.isEmpty()) {
+            return Batch.NO_GUESS;
+        }
+        int max = Math.min(Math.min(speculativeTokens, budget - 1), Math.min(tokensLeft(s), contextLength - s.length()) - 1);
+        return max <= 0 ? Batch.NO_GUESS : s.speculation.propose(s.tokens(), s.length(), max);
+    }
+
     /** Tokens of the sequence to compute this step: what is left, within the budget and the logits cap. */
     private static int chunkSize(Sequence s, int budget) {
         int count = Math.min(s.length() - s.computed, budget);
@@ -299,6 +337,12 @@ public final class Scheduler implements Runnable {
         for (int k = 0; k < batch.sequences.size(); k++) {
             Sequence s = batch.sequences.get(k);
             SequenceChunk chunk = batch.chunks.get(k);
+            int[] guess = batch.guesses.get(k);
+            if (guess.length > 0) {
+                verify(s, guess, logits, offset);
+                offset += chunk.logitRows() * vocab;
+                continue;
+            }
             if (chunk.allLogits()) recordPromptLogprobs(s, chunk, logits, offset);
             int lastRow = offset + (chunk.logitRows() - 1) * vocab;
             offset += chunk.logitRows() * vocab;
@@ -311,6 +355,30 @@ public final class Scheduler implements Runnable {
             else next(s, logits, lastRow);
             for (Sequence f : forked) next(f, logits, lastRow);
         }
+    }
+
+    /**
+     * Samples a speculative chunk's rows in order, as one-token steps would: row j follows the last token and the
+     * first j guesses, so it is used only while every token drawn so far equalled its guess. The KV of the last token
+     * and of each guess that held is kept ({@code computed} grows past them); the rest is overwritten later.
+     */
+    private void verify(Sequence s, int[] guess, float[] logits, int offset) {
+        s.computed++;
+        int kept = 0;
+        for (int j = 0; ; j++) {
+            blocks.cacheFullBlocks(s.blocks, s.tokens(), s.computed);
+            if (s.cancelRequested()) {
+                finish(s, FinishReason.CANCELLED, -1);
+                break;
+            }
+            next(s, logits, offset + j * vocab);
+            if (s.isDone() || j == guess.length || s.tokens()[s.length() - 1] != guess[j]) break;
+            s.computed++;
+            kept++;
+        }
+        s.speculation.record(guess.length, kept);
+        guessedTokens += guess.length;
+        keptGuesses += kept;
     }
 
     private void recordPromptLogprobs(Sequence s, SequenceChunk chunk, float[] logits, int offset) {
@@ -542,7 +610,7 @@ public final class Scheduler implements Runnable {
     private void publishStats() {
         stats = new EngineStats(queued.get(), running.size(), blocks.totalBlocks(), blocks.usedBlocks(),
                 blocks.freeBlocks(), blocks.cachedBlocks(), blocks.prefixQueryTokens(), blocks.prefixHitTokens(),
-                promptTokens, generatedTokens, preemptions);
+                promptTokens, generatedTokens, preemptions, guessedTokens, keptGuesses);
     }
 
     private int retryAfterSeconds(int queueLength) {

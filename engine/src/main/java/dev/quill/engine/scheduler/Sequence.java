@@ -38,6 +38,8 @@ final class Sequence implements GenerationHandle {
     /** Set when the sequence first starts; preemption and recomputation do not change it. */
     boolean started;
     int cachedPromptTokens;
+    /** This sequence's guessing record for speculative decoding. */
+    final Speculation speculation = new Speculation();
     /** Logprobs of prompt positions 1.. while they are still to be reported; null when not wanted or sent. */
     Logprobs[] promptLogprobs;
 

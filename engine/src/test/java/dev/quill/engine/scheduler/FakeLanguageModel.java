@@ -53,6 +53,11 @@ class FakeLanguageModel implements LanguageModel {
     /** When >= 0: this token gets a dominant logit once a sequence holds {@code eosAfter} tokens. */
     int eosToken = -1;
     int eosAfter = Integer.MAX_VALUE;
+    /**
+     * When > 0: most positions (7 in 8, chosen by the hash) strongly favour repeating the token this many places back,
+     * so the output falls into a pattern with occasional breaks (what speculative decoding guesses at).
+     */
+    int repeatPeriod;
 
     int forwardCalls;
     long tokensProcessed;
@@ -149,6 +154,7 @@ class FakeLanguageModel implements LanguageModel {
             long z = BlockManager.chain(h, new int[] {v}, 0, 1);
             l[v] = (float) ((z >>> 11) * 0x1.0p-53 * 8 - 4);
         }
+        if (repeatPeriod > 0 && length > repeatPeriod && (h & 7) != 0) l[tokens[length - repeatPeriod]] += 10;
         if (eosToken >= 0 && length >= eosAfter) l[eosToken] = 100;
         return l;
     }

@@ -89,9 +89,13 @@ class SchedulerTest {
         return new Scheduler(model, new FakeTokenizer(VOCAB, eog), options);
     }
 
-    /** Options with a KV cache of exactly {@code blocks} blocks of {@value #BLOCK} tokens. */
+    /**
+     * Options with a KV cache of exactly {@code blocks} blocks of {@value #BLOCK} tokens, and one token per decode
+     * step (speculative decoding off, so that step counts are exact; its own tests below turn it on).
+     */
     static EngineOptions withBlocks(int blocks) {
-        return EngineOptions.defaults().withThreads(1).withBlockSize(BLOCK).withKvCacheBytes((long) blocks * BLOCK * 64);
+        return EngineOptions.defaults().withThreads(1).withBlockSize(BLOCK).withKvCacheBytes((long) blocks * BLOCK * 64)
+                .withSpeculativeTokens(0);
     }
 
     static void runUntilIdle(Scheduler s) {
@@ -617,6 +621,100 @@ class SchedulerTest {
             loop.join(10_000);
         }
         assertThat(loop.isAlive()).isFalse();
+    }
+
+    // ---- speculative decoding --------------------------------------------------------------------------------
+
+    /** Runs one request alone on a fresh scheduler and returns what it reported. */
+    Recorder runAlone(EngineOptions options, GenerationRequest request) {
+        Scheduler s = scheduler(options);
+        Recorder r = submit(s, request);
+        runUntilIdle(s);
+        assertNoBlocksInUse(s);
+        lastStats = s.stats();
+        return r;
+    }
+
+    EngineStats lastStats;
+
+    @Test
+    void speculationGivesExactlyTheOutputOfOneTokenAtATimeInFewerPasses() {
+        model.repeatPeriod = 3;
+        int[] prompt = prompt(21, 12);
+        var request = new GenerationRequest(prompt, SamplingParams.GREEDY, 60, 2, false, Set.of(), false);
+
+        Recorder plain = runAlone(withBlocks(64), request);
+        int plainPasses = model.forwardCalls;
+        model.forwardCalls = 0;
+        model.tokensProcessed = 0;
+        Recorder guessed = runAlone(withBlocks(64).withSpeculativeTokens(3), request);
+
+        assertThat(guessed.ids()).containsExactly(plain.ids()).containsExactly(reference(prompt, SamplingParams.GREEDY, 60));
+        assertThat(guessed.logprobs()).containsExactly(plain.logprobs());
+        for (int i = 0; i < plain.tokens.size(); i++) {
+            assertThat(guessed.tokens.get(i)).isEqualTo(plain.tokens.get(i));
+        }
+        assertThat(guessed.reason).isEqualTo(FinishReason.LENGTH);
+        assertThat(guessed.generated).isEqualTo(60);
+        assertThat(lastStats.keptGuesses()).as("guesses were kept").isPositive();
+        assertThat(lastStats.guessedTokens()).as("and some were wrong").isGreaterThan(lastStats.keptGuesses());
+        assertThat(lastStats.generatedTokens()).isEqualTo(60);
+        assertThat(model.forwardCalls).as("kept guesses save passes").isLessThan(plainPasses - 10);
+        assertThat(model.tokensProcessed).as("the prompt once, then each pass's last token and its guesses: nothing recomputed")
+                .isEqualTo(12 + (model.forwardCalls - 1) + lastStats.guessedTokens());
+    }
+
+    @Test
+    void speculationKeepsSeededSamplingOnItsOwnRandomStream() {
+        model.repeatPeriod = 2;
+        int[] prompt = prompt(22, 9);
+        var request = new GenerationRequest(prompt, sampled(99), 50, 0, false, Set.of(), false);
+
+        Recorder plain = runAlone(withBlocks(64), request);
+        Recorder guessed = runAlone(withBlocks(64).withSpeculativeTokens(8), request);
+
+        assertThat(guessed.ids()).containsExactly(plain.ids()).containsExactly(reference(prompt, sampled(99), 50));
+        assertThat(guessed.logprobs()).containsExactly(plain.logprobs());
+        assertThat(lastStats.keptGuesses()).isPositive();
+    }
+
+    @Test
+    void aStopTokenAmongTheGuessesEndsTheSequenceThereAndMaxTokensHolds() {
+        model.repeatPeriod = 1;
+        int[] prompt = prompt(23, 8);
+        model.eosToken = 2;
+        model.eosAfter = 8 + 17;
+        eog = Set.of(2);
+        var request = GenerationRequest.of(prompt, SamplingParams.GREEDY, 40);
+
+        Recorder plain = runAlone(withBlocks(64), request);
+        Recorder guessed = runAlone(withBlocks(64).withSpeculativeTokens(3), request);
+
+        assertThat(plain.reason).isEqualTo(FinishReason.STOP);
+        assertThat(guessed.ids()).containsExactly(plain.ids()).hasSize(17);
+        assertThat(guessed.reason).isEqualTo(FinishReason.STOP);
+        assertThat(guessed.stopToken).isEqualTo(2);
+
+        model.eosToken = -1;
+        Recorder capped = runAlone(withBlocks(64).withSpeculativeTokens(3), GenerationRequest.of(prompt, SamplingParams.GREEDY, 7));
+        assertThat(capped.ids()).containsExactly(reference(prompt, SamplingParams.GREEDY, 7));
+        assertThat(capped.reason).isEqualTo(FinishReason.LENGTH);
+    }
+
+    @Test
+    void onlyASequenceDecodingAloneGuesses() {
+        model.repeatPeriod = 1;
+        Scheduler s = scheduler(withBlocks(64).withSpeculativeTokens(3));
+        model.recordHistory = true;
+        Recorder a = submit(s, GenerationRequest.of(prompt(24, 10), SamplingParams.GREEDY, 20));
+        Recorder b = submit(s, GenerationRequest.of(prompt(25, 10), SamplingParams.GREEDY, 20));
+        runUntilIdle(s);
+
+        assertThat(a.ids()).containsExactly(reference(prompt(24, 10), SamplingParams.GREEDY, 20));
+        assertThat(b.ids()).containsExactly(reference(prompt(25, 10), SamplingParams.GREEDY, 20));
+        assertThat(s.stats().guessedTokens()).isZero();
+        assertThat(model.history).allMatch(pass -> pass.size() == 1 || pass.stream().allMatch(c -> !c.allLogits()));
+        assertNoBlocksInUse(s);
     }
 
     // ---- load properties -------------------------------------------------------------------------------------

@@ -104,6 +104,10 @@ public final class Metrics implements AutoCloseable {
         counter(registry, "quill.generated.tokens", "Tokens sampled", deployment, engine, EngineStats::generatedTokens);
         counter(registry, "quill.preemptions", "Running sequences evicted from the KV cache to make room (recomputed later)",
                 deployment, engine, EngineStats::preemptions);
+        counter(registry, "quill.speculative.guessed", "Draft tokens verified by speculative decoding",
+                deployment, engine, EngineStats::guessedTokens);
+        counter(registry, "quill.speculative.kept", "Draft tokens the model agreed with (a decode step saved each)",
+                deployment, engine, EngineStats::keptGuesses);
     }
 
     static double hitRatio(EngineStats s) {

@@ -42,6 +42,7 @@ import java.util.Set;
  *     kv_f32: false
  *     prefix_caching: true
  *     warmup: true                   # compile the kernels at load, so that the first requests are fast
+ *     speculative_tokens: 3          # draft tokens per step of a sequence decoding alone; 0 = off
  *     content_filter:
  *       blocked_terms: [secret]      # case-insensitive substrings refused in prompts and cut from output
  * </pre>
@@ -107,9 +108,9 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
      * keeps the engine's default: see {@link EngineOptions} for the meanings and defaults.
      */
     public record EngineSettings(long kvCacheBytes, int blockSize, int maxBatchTokens, int maxSequences, int maxQueue,
-                                 Boolean kvF32, Boolean prefixCaching, Boolean warmup) {
+                                 Boolean kvF32, Boolean prefixCaching, Boolean warmup, Integer speculativeTokens) {
 
-        public static final EngineSettings DEFAULTS = new EngineSettings(0, 0, 0, 0, 0, null, null, null);
+        public static final EngineSettings DEFAULTS = new EngineSettings(0, 0, 0, 0, 0, null, null, null, null);
 
         public EngineSettings {
             if (kvCacheBytes < 0 || blockSize < 0 || maxBatchTokens < 0 || maxSequences < 0 || maxQueue < 0) {
@@ -120,12 +121,18 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         /** Settings that leave the warm-up at the engine's default. */
         public EngineSettings(long kvCacheBytes, int blockSize, int maxBatchTokens, int maxSequences, int maxQueue,
                               Boolean kvF32, Boolean prefixCaching) {
-            this(kvCacheBytes, blockSize, maxBatchTokens, maxSequences, maxQueue, kvF32, prefixCaching, null);
+            this(kvCacheBytes, blockSize, maxBatchTokens, maxSequences, maxQueue, kvF32, prefixCaching, null, null);
+        }
+
+        /** Settings that leave speculative decoding at the engine's default. */
+        public EngineSettings(long kvCacheBytes, int blockSize, int maxBatchTokens, int maxSequences, int maxQueue,
+                              Boolean kvF32, Boolean prefixCaching, Boolean warmup) {
+            this(kvCacheBytes, blockSize, maxBatchTokens, maxSequences, maxQueue, kvF32, prefixCaching, warmup, null);
         }
 
         public EngineSettings withKvCacheBytes(long bytes) {
             return new EngineSettings(Math.max(0, bytes), blockSize, maxBatchTokens, maxSequences, maxQueue, kvF32,
-                    prefixCaching, warmup);
+                    prefixCaching, warmup, speculativeTokens);
         }
 
         /** These settings where given, {@code base} elsewhere. */
@@ -134,7 +141,8 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
                     blockSize > 0 ? blockSize : base.blockSize, maxBatchTokens > 0 ? maxBatchTokens : base.maxBatchTokens,
                     maxSequences > 0 ? maxSequences : base.maxSequences, maxQueue > 0 ? maxQueue : base.maxQueue,
                     kvF32 != null ? kvF32 : base.kvF32, prefixCaching != null ? prefixCaching : base.prefixCaching,
-                    warmup != null ? warmup : base.warmup);
+                    warmup != null ? warmup : base.warmup,
+                    speculativeTokens != null ? speculativeTokens : base.speculativeTokens);
         }
 
         /** The options with these settings applied. */
@@ -148,6 +156,7 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
             if (kvF32 != null) o = o.withKvF16(!kvF32);
             if (prefixCaching != null) o = o.withPrefixCaching(prefixCaching);
             if (warmup != null) o = o.withWarmup(warmup);
+            if (speculativeTokens != null) o = o.withSpeculativeTokens(speculativeTokens);
             return o;
         }
     }
@@ -225,7 +234,8 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
             Integer concurrent = d.int32("max_concurrent_requests", 1, 1_000_000);
             EngineSettings engine = new EngineSettings(kvCache, orZero(d.int32("block_size", 1, 1024)),
                     orZero(d.int32("max_batch_tokens", 1, Integer.MAX_VALUE)), orZero(d.int32("max_sequences", 1, 1_000_000)),
-                    orZero(d.int32("max_queue", 1, 1_000_000)), d.bool("kv_f32"), d.bool("prefix_caching"), d.bool("warmup"));
+                    orZero(d.int32("max_queue", 1, 1_000_000)), d.bool("kv_f32"), d.bool("prefix_caching"), d.bool("warmup"),
+                    d.int32("speculative_tokens", 0, EngineOptions.MAX_SPECULATIVE_TOKENS));
             ContentFilter filter = everywhere.and(contentFilter(d));
             rejectUnknown(d);
             deployments.add(new DeploymentConfig(name, model, aliases, tags, vendor == null ? DeploymentConfig.DEFAULT_VENDOR : vendor,

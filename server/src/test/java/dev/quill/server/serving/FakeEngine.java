@@ -128,7 +128,7 @@ final class FakeEngine implements Engine {
 
     @Override
     public EngineStats stats() {
-        return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     private void run(GenerationRequest request, GenerationListener listener, Handle handle) throws InterruptedException {

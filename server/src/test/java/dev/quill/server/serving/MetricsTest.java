@@ -21,7 +21,7 @@ class MetricsTest {
     /** The fake engine with figures the test sets. */
     static final class StatsEngine implements Engine {
         final FakeEngine fake = new FakeEngine();
-        volatile EngineStats stats = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        volatile EngineStats stats = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         @Override
         public ModelInfo info() {
@@ -67,7 +67,7 @@ class MetricsTest {
 
     @Test
     void engineFiguresAreReadAtScrapeTime() {
-        engine.stats = new EngineStats(3, 2, 10, 4, 5, 1, 200, 50, 300, 700, 2);
+        engine.stats = new EngineStats(3, 2, 10, 4, 5, 1, 200, 50, 300, 700, 2, 0, 0);
         String first = metrics.scrape();
         assertThat(sample(first, "quill_queued_requests{deployment=\"alpha\"}")).isEqualTo(3);
         assertThat(sample(first, "quill_running_sequences{deployment=\"alpha\"}")).isEqualTo(2);
@@ -81,7 +81,7 @@ class MetricsTest {
         assertThat(sample(first, "quill_generated_tokens_total{deployment=\"alpha\"}")).isEqualTo(700);
         assertThat(sample(first, "quill_preemptions_total{deployment=\"alpha\"}")).isEqualTo(2);
 
-        engine.stats = new EngineStats(0, 1, 10, 1, 5, 4, 400, 300, 500, 900, 2);
+        engine.stats = new EngineStats(0, 1, 10, 1, 5, 4, 400, 300, 500, 900, 2, 0, 0);
         String second = metrics.scrape();
         assertThat(sample(second, "quill_queued_requests{deployment=\"alpha\"}")).isZero();
         assertThat(sample(second, "quill_kv_cache_blocks{deployment=\"alpha\",state=\"cached\"}")).isEqualTo(4);

@@ -109,6 +109,16 @@ class ServerConfigTest {
     }
 
     @Test
+    void readsTheSpeculativeTokensAndRejectsTooMany() throws IOException {
+        ServerConfig c = load("deployments: [{name: main, model: a.gguf, speculative_tokens: 0}, {name: plain, model: b.gguf}]");
+        assertThat(c.deployments().getFirst().engine().applyTo(EngineOptions.defaults()).speculativeTokens()).isZero();
+        assertThat(c.deployments().get(1).engine().applyTo(EngineOptions.defaults()).speculativeTokens())
+                .isEqualTo(EngineOptions.DEFAULT_SPECULATIVE_TOKENS);
+        assertThatThrownBy(() -> load("deployments: [{name: main, model: a.gguf, speculative_tokens: 12}]"))
+                .hasMessageContaining("speculative_tokens");
+    }
+
+    @Test
     void aDeploymentsContentFilterAddsItsTermsToTheServerWideOnes() throws IOException {
         ServerConfig c = load("""
                 content_filter:

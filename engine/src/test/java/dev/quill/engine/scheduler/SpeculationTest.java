@@ -1,0 +1,52 @@
+package dev.quill.engine.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class SpeculationTest {
+
+    @Test
+    void guessesWhatFollowedTheLatestEarlierOccurrenceOfTheLastThreeTokens() {
+        int[] tokens = {5, 6, 7, 1, 2, 5, 6, 7, 3, 4, 9, 5, 6, 7};
+        assertThat(Speculation.lookup(tokens, tokens.length, 3)).containsExactly(3, 4, 9);
+        assertThat(Speculation.lookup(tokens, tokens.length, 1)).containsExactly(3);
+    }
+
+    @Test
+    void fallsBackToTheLastTwoTokensAndFindsNothingWithoutARepeat() {
+        int[] tokens = {8, 1, 2, 4, 9, 3, 1, 2};
+        assertThat(Speculation.lookup(tokens, tokens.length, 2)).containsExactly(4, 9);
+        assertThat(Speculation.lookup(new int[] {1, 2, 3, 4, 5}, 5, 3)).isEmpty();
+        assertThat(Speculation.lookup(new int[] {1, 2}, 2, 3)).isEmpty();
+    }
+
+    @Test
+    void aRecentOccurrenceIsContinuedAsARepeatingPattern() {
+        assertThat(Speculation.lookup(new int[] {4, 7, 7, 7}, 4, 4)).containsExactly(7, 7, 7, 7);
+        assertThat(Speculation.lookup(new int[] {9, 1, 2, 1, 2, 1}, 6, 5)).containsExactly(2, 1, 2, 1, 2);
+    }
+
+    @Test
+    void guessesMoreAsGuessesHoldAndStopsWhenTheyFail() {
+        Speculation s = new Speculation();
+        assertThat(s.guesses()).as("a fresh sequence tries one").isEqualTo(1);
+        for (int i = 0; i < 6; i++) s.record(1, 1);
+        assertThat(s.guesses()).isEqualTo(3);
+        for (int i = 0; i < 6; i++) s.record(3, 0);
+        assertThat(s.hitRate()).isLessThan(0.3);
+        assertThat(s.guesses()).isZero();
+    }
+
+    @Test
+    void aSequenceThatStoppedGuessingTriesOneAgainNowAndThen() {
+        Speculation s = new Speculation();
+        for (int i = 0; i < 8; i++) s.record(1, 0);
+        int[] repeating = {3, 3, 3, 3};
+        int tried = 0;
+        for (int step = 0; step < 3 * (Speculation.RETRY_AFTER + 1); step++) {
+            if (s.propose(repeating, 4, 3).length > 0) tried++;
+        }
+        assertThat(tried).isEqualTo(3);
+    }
+}
