@@ -81,6 +81,8 @@ public final class Scheduler implements Runnable {
     private long preemptions;
     private long guessedTokens;
     private long keptGuesses;
+    /** How often guesses held across sequences: where a new sequence's {@link Speculation} estimate starts. */
+    private final Speculation guessRecord = new Speculation();
 
     /**
      * Sizes the KV cache from {@code options.kvCacheBytes()} (but no larger than {@code maxSequences} sequences at
@@ -293,6 +295,7 @@ public final class Scheduler implements Runnable {
             waiting.pollFirst();
             if (!s.started) {
                 s.started = true;
+                s.speculation.startAt(guessRecord.hitRate());
                 s.cachedPromptTokens = start;
                 queued.decrementAndGet();
                 promptTokens += s.promptLength;
@@ -377,6 +380,7 @@ public final class Scheduler implements Runnable {
             kept++;
         }
         s.speculation.record(guess.length, kept);
+        guessRecord.record(guess.length, kept);
         guessedTokens += guess.length;
         keptGuesses += kept;
     }

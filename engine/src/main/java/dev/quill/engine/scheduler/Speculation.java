@@ -18,7 +18,8 @@ import java.util.Arrays;
  * pattern keeps repeating). How many to try depends on how often this sequence's guesses have been right: a pass
  * costs about {@link #COST} times a one-token pass for 1, 2 and 4 tokens, and k guesses each right with probability
  * p yield 1 + p + … + p^k tokens; the k with the best ratio wins, and after {@link #RETRY_AFTER} steps without
- * guessing one guess is tried again so that the estimate can recover.
+ * guessing one guess is tried again so that the estimate can recover. A new sequence starts from the estimate of the
+ * sequences before it.
  */
 final class Speculation {
 
@@ -37,9 +38,20 @@ final class Speculation {
 
     private static final int[] NONE = new int[0];
 
+    /** Where a sequence's estimate starts before anything is known. */
+    static final double PRIOR = 0.5;
+
     /** Estimated probability that this sequence's next guess is right. */
-    private double hitRate = 0.5;
+    private double hitRate = PRIOR;
     private int stepsWithoutGuessing;
+
+    /**
+     * Starts the estimate at {@code hitRate}: the scheduler passes what earlier sequences measured, since requests to
+     * one model tend to be alike (a model that repeats itself does so for every prompt).
+     */
+    void startAt(double hitRate) {
+        this.hitRate = hitRate;
+    }
 
     /** Guesses for the next step: at most {@code max}, fewer when the estimate says so, none when nothing matches. */
     int[] propose(int[] tokens, int length, int max) {

@@ -702,6 +702,24 @@ class SchedulerTest {
     }
 
     @Test
+    void aNewSequenceStartsFromHowWellTheGuessesOfEarlierOnesHeld() {
+        model.repeatPeriod = 1;
+        model.recordHistory = true;
+        Scheduler s = scheduler(withBlocks(64).withSpeculativeTokens(3));
+        List<Integer> firstGuessChunk = new ArrayList<>();
+        for (long seed : new long[] {26, 27}) {
+            int before = model.history.size();
+            Recorder r = submit(s, GenerationRequest.of(prompt(seed, 10), SamplingParams.GREEDY, 30));
+            runUntilIdle(s);
+            assertThat(r.ids()).containsExactly(reference(prompt(seed, 10), SamplingParams.GREEDY, 30));
+            firstGuessChunk.add(model.history.subList(before, model.history.size()).stream()
+                    .filter(pass -> pass.getFirst().allLogits()).findFirst().orElseThrow().getFirst().tokens().length);
+        }
+        assertThat(firstGuessChunk).as("one guess knowing nothing, three after a sequence whose guesses held")
+                .containsExactly(2, 4);
+    }
+
+    @Test
     void onlyASequenceDecodingAloneGuesses() {
         model.repeatPeriod = 1;
         Scheduler s = scheduler(withBlocks(64).withSpeculativeTokens(3));
