@@ -18,6 +18,8 @@ import java.util.Set;
  * @param grammar        constrains the generated text (JSON schema, GBNF, regex, choice), or null; see
  *                       {@link dev.quill.engine.grammar.Grammars}. The sequence ends with STOP once the text is
  *                       complete and nothing else may follow, or nothing else fits in the tokens left
+ * @param predicted      tokens the output is expected to resemble (OpenAI's predicted outputs), empty if none: a
+ *                       source of speculative guesses only, it never changes the output
  */
 public record GenerationRequest(
         int[] prompt,
@@ -27,19 +29,27 @@ public record GenerationRequest(
         boolean promptLogprobs,
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
-        Grammar grammar) {
+        Grammar grammar,
+        int[] predicted) {
 
     public GenerationRequest {
         if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt must contain at least one token");
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0");
         if (sampling == null) sampling = SamplingParams.GREEDY;
         stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
+        predicted = predicted == null ? new int[0] : predicted.clone();
+    }
+
+    /** A request without a predicted output. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, int logprobs, boolean promptLogprobs,
+                             Set<Integer> stopTokenIds, boolean ignoreEos, Grammar grammar) {
+        this(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar, null);
     }
 
     /** An unconstrained request. */
     public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, int logprobs, boolean promptLogprobs,
                              Set<Integer> stopTokenIds, boolean ignoreEos) {
-        this(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, null);
+        this(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, null, null);
     }
 
     public static GenerationRequest of(int[] prompt, SamplingParams sampling, int maxTokens) {
@@ -48,6 +58,13 @@ public record GenerationRequest(
 
     /** This request with its output constrained by {@code grammar} (null: unconstrained). */
     public GenerationRequest withGrammar(Grammar grammar) {
-        return new GenerationRequest(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar);
+        return new GenerationRequest(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar,
+                predicted);
+    }
+
+    /** This request with {@code tokens} as its predicted output (see {@code predicted}). */
+    public GenerationRequest withPrediction(int[] tokens) {
+        return new GenerationRequest(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar,
+                tokens);
     }
 }

@@ -295,7 +295,8 @@ public final class Scheduler implements Runnable {
             waiting.pollFirst();
             if (!s.started) {
                 s.started = true;
-                s.speculation.startAt(guessRecord.hitRate());
+                s.speculation.startAt(s.request.predicted().length > 0
+                        ? Math.max(Speculation.PREDICTED_PRIOR, guessRecord.hitRate()) : guessRecord.hitRate());
                 s.cachedPromptTokens = start;
                 queued.decrementAndGet();
                 promptTokens += s.promptLength;
@@ -317,7 +318,8 @@ public final class Scheduler implements Runnable {
             return Batch.NO_GUESS;
         }
         int max = Math.min(Math.min(speculativeTokens, budget - 1), Math.min(tokensLeft(s), contextLength - s.length()) - 1);
-        return max <= 0 ? Batch.NO_GUESS : s.speculation.propose(s.tokens(), s.length(), max);
+        return max <= 0 ? Batch.NO_GUESS
+                : s.speculation.propose(s.tokens(), s.length(), s.promptLength, s.request.predicted(), max);
     }
 
     /** Tokens of the sequence to compute this step: what is left, within the budget and the logits cap. */

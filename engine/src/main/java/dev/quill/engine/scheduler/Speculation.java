@@ -13,7 +13,8 @@ import java.util.Arrays;
  * guess is kept only if the token drawn equals it; the first token drawn that differs is the sequence's real next
  * token, and the guesses after it are dropped (their KV entries are overwritten later).
  *
- * <p>Guesses: the tokens that followed the latest earlier occurrence of the sequence's last {@value #MAX_NGRAM}
+ * <p>Guesses: the request's predicted output where it has one ({@link #fromPrediction}), else the tokens that followed
+ * the latest earlier occurrence of the sequence's last {@value #MAX_NGRAM}
  * (failing that {@value #MIN_NGRAM}) tokens, continued periodically when the occurrence is recent (a repeating
  * pattern keeps repeating). How many to try depends on how often this sequence's guesses have been right: a pass
  * costs about {@link #COST} times a one-token pass for 1, 2 and 4 tokens, and k guesses each right with probability
@@ -40,6 +41,8 @@ final class Speculation {
 
     /** Where a sequence's estimate starts before anything is known. */
     static final double PRIOR = 0.5;
+    /** Where the estimate of a request with a predicted output starts at least: its author expects it to hold. */
+    static final double PREDICTED_PRIOR = 0.8;
 
     /** Estimated probability that this sequence's next guess is right. */
     private double hitRate = PRIOR;
@@ -53,15 +56,47 @@ final class Speculation {
         this.hitRate = hitRate;
     }
 
-    /** Guesses for the next step: at most {@code max}, fewer when the estimate says so, none when nothing matches. */
-    int[] propose(int[] tokens, int length, int max) {
+    /**
+     * Guesses for the next step of a sequence whose tokens are {@code tokens[0 .. length)} (the first
+     * {@code promptLength} its prompt): at most {@code max}, fewer when the estimate says so, none when nothing
+     * matches. The request's predicted output, if any, is asked first.
+     */
+    int[] propose(int[] tokens, int length, int promptLength, int[] predicted, int max) {
         int k = Math.min(max, guesses());
         if (k == 0) {
             stepsWithoutGuessing++;
             return NONE;
         }
         stepsWithoutGuessing = 0;
-        return lookup(tokens, length, k);
+        int[] guess = fromPrediction(tokens, length, promptLength, predicted, k);
+        return guess.length > 0 ? guess : lookup(tokens, length, k);
+    }
+
+    /** {@link #propose} without a predicted output. */
+    int[] propose(int[] tokens, int length, int max) {
+        return propose(tokens, length, length, NONE, max);
+    }
+
+    /**
+     * Guesses from a predicted output: its next tokens while the output so far is a prefix of it, otherwise what
+     * follows the first occurrence in it of the output's last {@value #MAX_NGRAM} (else {@value #MIN_NGRAM}) tokens
+     * (an edit departs from the prediction and rejoins it later). Empty if neither applies.
+     */
+    static int[] fromPrediction(int[] tokens, int length, int promptLength, int[] predicted, int max) {
+        if (predicted.length == 0 || max <= 0) return NONE;
+        int generated = length - promptLength;
+        if (generated < predicted.length && Arrays.equals(tokens, promptLength, length, predicted, 0, generated)) {
+            return Arrays.copyOfRange(predicted, generated, Math.min(predicted.length, generated + max));
+        }
+        for (int n = MAX_NGRAM; n >= MIN_NGRAM; n--) {
+            if (generated < n) continue;
+            for (int start = 0; start + n < predicted.length; start++) {
+                if (Arrays.equals(predicted, start, start + n, tokens, length - n, length)) {
+                    return Arrays.copyOfRange(predicted, start + n, Math.min(predicted.length, start + n + max));
+                }
+            }
+        }
+        return NONE;
     }
 
     /** Updates the estimate after a step that tried {@code guessed} guesses of which the first {@code kept} held. */

@@ -720,6 +720,22 @@ class SchedulerTest {
     }
 
     @Test
+    void aPredictedOutputIsGuessedFromWhereItHoldsAndRejoinedAfterAnEdit() {
+        int[] prompt = prompt(28, 10);
+        int[] expected = reference(prompt, SamplingParams.GREEDY, 40);
+        int[] predicted = expected.clone();
+        predicted[19] = (predicted[19] + 1) % VOCAB; // the output departs from the prediction here, then rejoins it
+        var request = GenerationRequest.of(prompt, SamplingParams.GREEDY, 40).withPrediction(predicted);
+
+        Recorder r = runAlone(withBlocks(64).withSpeculativeTokens(3), request);
+
+        assertThat(r.ids()).containsExactly(expected);
+        // Three guesses and the token after them per pass: at most 3 of every 4 tokens can be kept guesses.
+        assertThat(lastStats.keptGuesses()).as("most tokens came from the prediction").isGreaterThan(24);
+        assertThat(lastStats.guessedTokens() - lastStats.keptGuesses()).as("the edited token was guessed wrong").isBetween(1L, 6L);
+    }
+
+    @Test
     void onlyASequenceDecodingAloneGuesses() {
         model.repeatPeriod = 1;
         Scheduler s = scheduler(withBlocks(64).withSpeculativeTokens(3));

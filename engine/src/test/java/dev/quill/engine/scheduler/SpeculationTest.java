@@ -49,4 +49,16 @@ class SpeculationTest {
         }
         assertThat(tried).isEqualTo(3);
     }
+
+    @Test
+    void aPredictionIsFollowedWhileTheOutputMatchesItAndRejoinedAfterwards() {
+        int[] predicted = {10, 11, 12, 13, 14, 15, 16};
+        int[] tokens = {1, 2, 10, 11, 0, 0, 0, 0};
+        assertThat(Speculation.fromPrediction(tokens, 2, 2, predicted, 3)).as("nothing generated yet").containsExactly(10, 11, 12);
+        assertThat(Speculation.fromPrediction(tokens, 4, 2, predicted, 3)).containsExactly(12, 13, 14);
+        int[] edited = {1, 2, 10, 11, 99, 13, 14};
+        assertThat(Speculation.fromPrediction(edited, 7, 2, predicted, 4)).as("rejoined after the edit").containsExactly(15, 16);
+        assertThat(Speculation.fromPrediction(edited, 5, 2, predicted, 4)).as("no match right after it").isEmpty();
+        assertThat(Speculation.fromPrediction(tokens, 4, 2, new int[0], 3)).isEmpty();
+    }
 }

@@ -105,4 +105,12 @@ final class RequestSettings {
     static String newId(String prefix) {
         return prefix + java.util.UUID.randomUUID().toString().replace("-", "");
     }
+
+    /**
+     * The tokens of the request's predicted output ({@code prediction}), empty without one: the engine guesses from
+     * them while the request decodes alone, which never changes the output, only how fast it comes.
+     */
+    static int[] predictedTokens(Tokenizer tokenizer, GenerationOptions o) {
+        return o.prediction() == null || o.prediction().isEmpty() ? new int[0] : tokenizer.encode(o.prediction(), false, false);
+    }
 }
