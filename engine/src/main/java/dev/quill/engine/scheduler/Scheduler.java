@@ -252,7 +252,8 @@ public final class Scheduler implements Runnable {
         for (int i = 0; i < running.size() && budget > 0; i++) {
             Sequence s = running.get(i);
             int count = chunkSize(s, budget);
-            int[] guess = count == 1 && s.computed == s.length() - 1 ? guess(s, budget) : Batch.NO_GUESS;
+            int[] guess = count == 1 && s.computed == s.length() - 1 && s.computed >= s.promptLength
+                    ? guess(s, budget) : Batch.NO_GUESS;
             if (guess.length > 0 && blocks.allocateSlots(s.blocks, s.computed, s.computed + 1 + guess.length)) {
                 batch.addGuessed(s, guess);
                 budget -= 1 + guess.length;
@@ -308,7 +309,8 @@ public final class Scheduler implements Runnable {
     }
 
     /**
-     * Draft tokens for a sequence about to decode, when speculation can pay: it decodes alone (a pass over one
+     * Draft tokens for a sequence about to decode (its prompt computed: the prompt's last step still reports prompt
+     * logprobs and forks followers), when speculation can pay: it decodes alone (a pass over one
      * sequence is bound by reading the weights; with several, extra tokens cost about what they compute), nothing
      * waits, and its output is unconstrained. At most as many as it may still generate after the next token.
      */

@@ -736,6 +736,37 @@ class SchedulerTest {
     }
 
     @Test
+    void theLastPromptTokenIsComputedWithoutGuessesSoPromptLogprobsComeFirst() {
+        // The prompt ends with a three-token pattern seen before, and the budget leaves its last token to a step alone.
+        int[] prompt = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 5, 6, 7};
+        var request = new GenerationRequest(prompt, SamplingParams.GREEDY, 5, 1, true, Set.of(), false);
+        List<String> events = new CopyOnWriteArrayList<>();
+        Recorder r = new Recorder() {
+            @Override
+            public void onPromptLogprobs(List<GeneratedToken> promptTokens) {
+                events.add("prompt logprobs");
+                super.onPromptLogprobs(promptTokens);
+            }
+
+            @Override
+            public void onToken(GeneratedToken token) {
+                events.add("token");
+                super.onToken(token);
+            }
+        };
+        model.recordHistory = true;
+        Scheduler s = scheduler(withBlocks(64).withSpeculativeTokens(3).withMaxBatchTokens(18));
+        s.submit(request, List.of(r));
+        runUntilIdle(s);
+
+        assertThat(model.history.get(1).getFirst().tokens()).as("the last prompt token, alone").containsExactly(7);
+        assertThat(events.getFirst()).isEqualTo("prompt logprobs");
+        assertThat(r.promptLogprobs).hasSize(prompt.length);
+        assertThat(r.ids()).containsExactly(reference(prompt, SamplingParams.GREEDY, 5));
+        assertNoBlocksInUse(s);
+    }
+
+    @Test
     void onlyASequenceDecodingAloneGuesses() {
         model.repeatPeriod = 1;
         Scheduler s = scheduler(withBlocks(64).withSpeculativeTokens(3));
