@@ -41,7 +41,7 @@ class WeightMatrixTest {
             for (int rows : new int[]{1, 4, 7, 13}) {
                 WeightMatrix w = TestMatrices.random(type, rows, cols, random);
                 MemorySegment data = segmentOf(w);
-                for (int n : new int[]{1, 2, 3, 4, 5, 9}) {
+                for (int n : new int[]{1, 2, 3, 4, 5, 8, 9, 13, 16}) {
                     float[] x = TestMatrices.gaussian(random, n * cols, 1f);
                     float[] out = new float[n * rows];
                     w.matmul(x, n, out, rows, 0, rows);
@@ -91,8 +91,8 @@ class WeightMatrixTest {
     }
 
     /**
-     * Whatever row range a call computes, each row gets the bits it gets alone: the decode kernels group rows that are
-     * (r1 − r0) / k apart within the range, so every range size exercises a different grouping, tail and output
+     * Whatever row range a call computes, each row gets the bits it gets alone (1 to 17 tokens: every decode kernel
+     * and tile with its leftovers): the decode kernels group rows that are (r1 − r0) / k apart within the range, so every range size exercises a different grouping, tail and output
      * placement, and rows outside the range are left untouched.
      */
     @ParameterizedTest
@@ -101,7 +101,7 @@ class WeightMatrixTest {
         int rows = 19, cols = TestMatrices.colsFor(type)[1];
         WeightMatrix w = TestMatrices.random(type, rows, cols, new Random(4));
         Random random = new Random(5);
-        for (int n = 1; n <= 9; n++) {
+        for (int n = 1; n <= 17; n++) {
             float[] x = TestMatrices.gaussian(random, n * cols, 1f);
             float[] alone = new float[n * rows];
             for (int r = 0; r < rows; r++) w.matmul(x, n, alone, rows, r, r + 1);
