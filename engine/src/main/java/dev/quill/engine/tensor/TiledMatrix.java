@@ -411,15 +411,23 @@ abstract class TiledMatrix implements WeightMatrix {
         out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3, acc);
     }
 
-    // Two-vector permutations folding four 16-lane accumulators at once (indices ≥ 16 select from the second vector).
-    private static final VectorShuffle<Float> LOW_HALVES = shuffle(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-    private static final VectorShuffle<Float> HIGH_HALVES = shuffle(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-    private static final VectorShuffle<Float> LOW_QUARTERS = shuffle(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-    private static final VectorShuffle<Float> HIGH_QUARTERS = shuffle(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    // Permutations folding four 16-lane accumulators at once.
     private static final VectorShuffle<Float> EVEN_PAIRS = shuffle(0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13);
     private static final VectorShuffle<Float> ODD_PAIRS = shuffle(2, 3, 6, 7, 10, 11, 14, 15, 2, 3, 6, 7, 10, 11, 14, 15);
     private static final VectorShuffle<Float> EVEN = shuffle(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
     private static final VectorShuffle<Float> ODD = shuffle(1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
+
+    // Two-vector permutations as index vectors for selectFrom (indices ≥ 16 select from the second vector).
+    private static final FloatVector LOW_HALVES_AT = indexes(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    private static final FloatVector HIGH_HALVES_AT = indexes(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    private static final FloatVector LOW_QUARTERS_AT = indexes(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    private static final FloatVector HIGH_QUARTERS_AT = indexes(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+
+    private static FloatVector indexes(int... lanes) {
+        float[] f = new float[L];
+        for (int i = 0; i < L; i++) f[i] = L == 16 ? lanes[i] : i;
+        return FloatVector.fromArray(F, f, 0);
+    }
 
     private static VectorShuffle<Float> shuffle(int... indexes) {
         return L == 16 ? VectorShuffle.fromValues(F, indexes) : VectorShuffle.iota(F, 0, 1, true);
@@ -443,9 +451,10 @@ abstract class TiledMatrix implements WeightMatrix {
         }
         FloatVector a = FloatVector.fromArray(F, acc, i), b = FloatVector.fromArray(F, acc, i + 16);
         FloatVector c = FloatVector.fromArray(F, acc, i + 32), d = FloatVector.fromArray(F, acc, i + 48);
-        FloatVector ab = a.rearrange(LOW_HALVES, b).add(a.rearrange(HIGH_HALVES, b)); // a: lanes 0-7, b: 8-15
-        FloatVector cd = c.rearrange(LOW_HALVES, d).add(c.rearrange(HIGH_HALVES, d));
-        FloatVector q = ab.rearrange(LOW_QUARTERS, cd).add(ab.rearrange(HIGH_QUARTERS, cd)); // 4 lanes each
+        // Two-vector selectFrom is one permute instruction; a two-vector rearrange compiled to two and a blend.
+        FloatVector ab = LOW_HALVES_AT.selectFrom(a, b).add(HIGH_HALVES_AT.selectFrom(a, b)); // a: lanes 0-7, b: 8-15
+        FloatVector cd = LOW_HALVES_AT.selectFrom(c, d).add(HIGH_HALVES_AT.selectFrom(c, d));
+        FloatVector q = LOW_QUARTERS_AT.selectFrom(ab, cd).add(HIGH_QUARTERS_AT.selectFrom(ab, cd)); // 4 lanes each
         FloatVector p = q.rearrange(EVEN_PAIRS).add(q.rearrange(ODD_PAIRS)); // 2 lanes each
         p.rearrange(EVEN).add(p.rearrange(ODD)).intoArray(acc, i); // lanes 0-3: a, b, c, d
     }
