@@ -451,7 +451,7 @@ abstract class TiledMatrix implements WeightMatrix {
         }
         FloatVector a = FloatVector.fromArray(F, acc, i), b = FloatVector.fromArray(F, acc, i + 16);
         FloatVector c = FloatVector.fromArray(F, acc, i + 32), d = FloatVector.fromArray(F, acc, i + 48);
-        // Two-vector selectFrom is one permute instruction; a two-vector rearrange compiled to two and a blend.
+        // Two-vector selectFrom is a two-table permute; a two-vector rearrange is two permutes and a blend.
         FloatVector ab = LOW_HALVES_AT.selectFrom(a, b).add(HIGH_HALVES_AT.selectFrom(a, b)); // a: lanes 0-7, b: 8-15
         FloatVector cd = LOW_HALVES_AT.selectFrom(c, d).add(HIGH_HALVES_AT.selectFrom(c, d));
         FloatVector q = LOW_QUARTERS_AT.selectFrom(ab, cd).add(HIGH_QUARTERS_AT.selectFrom(ab, cd)); // 4 lanes each
