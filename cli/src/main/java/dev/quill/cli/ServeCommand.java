@@ -56,7 +56,7 @@ public final class ServeCommand implements Callable<Integer> {
     Integer maxQueue;
 
     @Option(names = "--speculative-tokens", paramLabel = "N",
-            description = "draft tokens per step of a sequence decoding alone, guessed from its own past and verified in the same pass; the output does not change (default: 3, 0 = off)")
+            description = "draft tokens per step of a sequence decoding alone (one each for two), guessed from its own past and verified in the same pass; the output does not change (default: 3, 0 = off)")
     Integer speculativeTokens;
 
     @Option(names = "--kv-f32", description = "keep the KV cache in F32 rather than F16 (twice the memory)")

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * @param prefixCaching  keep computed prompt blocks and reuse them for later prompts with the same start (default on)
  * @param warmup         at load, run a miniature of the model until the JIT has compiled the kernels, so that the
  *                       first requests do not run uncompiled code (default on; a few seconds, see {@link Warmup})
- * @param speculativeTokens draft tokens at most per step of a sequence decoding alone (default 3; 0 turns speculative
+ * @param speculativeTokens draft tokens at most per step of a sequence decoding alone (one each when two decode
+ *                       together; default 3; 0 turns speculative
  *                       decoding off). Drafts come from the sequence's own earlier tokens and are verified in the same
  *                       pass, so the output is exactly what decoding one token at a time gives; see
  *                       {@code dev.quill.engine.scheduler.Speculation}

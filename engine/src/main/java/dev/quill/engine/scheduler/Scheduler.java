@@ -249,11 +249,11 @@ public final class Scheduler implements Runnable {
         Batch batch = new Batch();
         int budget = maxBatchTokens;
         boolean preempted = false;
+        int[][] guesses = guesses(budget);
         for (int i = 0; i < running.size() && budget > 0; i++) {
             Sequence s = running.get(i);
             int count = chunkSize(s, budget);
-            int[] guess = count == 1 && s.computed == s.length() - 1 && s.computed >= s.promptLength
-                    ? guess(s, budget) : Batch.NO_GUESS;
+            int[] guess = guesses == null ? Batch.NO_GUESS : guesses[i];
             if (guess.length > 0 && blocks.allocateSlots(s.blocks, s.computed, s.computed + 1 + guess.length)) {
                 batch.addGuessed(s, guess);
                 budget -= 1 + guess.length;
@@ -309,19 +309,32 @@ public final class Scheduler implements Runnable {
     }
 
     /**
-     * Draft tokens for a sequence about to decode (its prompt computed: the prompt's last step still reports prompt
-     * logprobs and forks followers), when speculation can pay: it decodes alone (a pass over one
-     * sequence is bound by reading the weights; with several, extra tokens cost about what they compute), nothing
-     * waits, and its output is unconstrained. At most as many as it may still generate after the next token.
+     * Draft tokens for this step's decoding sequences, by position in {@code running}, or null for none. Guessing
+     * pays only while a pass is bound by reading the weights rather than by its arithmetic: one sequence alone may
+     * guess up to {@code speculativeTokens} (as its {@link Speculation} estimate decides); two decoding together
+     * guess one each, and only both or neither (2 tokens cost 1.45 passes of one, 3 or 4 cost 2: the guesses pay
+     * when their hit rates add up to more than ~0.76, which each one's estimate allowing a guess ensures). With more
+     * sequences, or anything waiting, extra tokens cost about what they compute, and nobody guesses.
      */
-    private int[] guess(Sequence s, int budget) {
-        if (speculativeTokens == 0 || running.size() != 1 || !waiting.isEmpty() || s.grammar != null
-                || !s.followers.isEmpty()) {
-            return Batch.NO_GUESS;
+    private int[][] guesses(int budget) {
+        int n = running.size();
+        if (speculativeTokens == 0 || n == 0 || n > 2 || !waiting.isEmpty()) return null;
+        int[][] guesses = new int[n][];
+        for (int i = 0; i < n; i++) {
+            Sequence s = running.get(i);
+            // Decoding (prompt computed: the prompt's last step still reports prompt logprobs and forks followers),
+            // unconstrained, alone in its group.
+            if (s.computed != s.length() - 1 || s.computed < s.promptLength || s.grammar != null
+                    || !s.followers.isEmpty()) {
+                return null;
+            }
+            int max = Math.min(Math.min(n == 1 ? speculativeTokens : 1, budget / n - 1),
+                    Math.min(tokensLeft(s), contextLength - s.length()) - 1);
+            guesses[i] = max <= 0 ? Batch.NO_GUESS
+                    : s.speculation.propose(s.tokens(), s.length(), s.promptLength, s.request.predicted(), max);
+            if (guesses[i].length == 0 && n > 1) return null;
         }
-        int max = Math.min(Math.min(speculativeTokens, budget - 1), Math.min(tokensLeft(s), contextLength - s.length()) - 1);
-        return max <= 0 ? Batch.NO_GUESS
-                : s.speculation.propose(s.tokens(), s.length(), s.promptLength, s.request.predicted(), max);
+        return guesses;
     }
 
     /** Tokens of the sequence to compute this step: what is left, within the budget and the logits cap. */

@@ -3,7 +3,7 @@ package dev.quill.engine.scheduler;
 import java.util.Arrays;
 
 /**
- * Speculative decoding without a draft model ("prompt lookup"): a sequence decoding alone guesses its next tokens
+ * Speculative decoding without a draft model ("prompt lookup"): a sequence decoding alone (or one of two) guesses its next tokens
  * from its own past, the pass computes the real next token and the guesses together, and every guess the model
  * agrees with is a token gained. On a CPU one decode step is bound by reading the weights, so a pass over 2 or 4
  * tokens costs far less than 2 or 4 passes.

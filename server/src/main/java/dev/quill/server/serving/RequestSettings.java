@@ -108,7 +108,7 @@ final class RequestSettings {
 
     /**
      * The tokens of the request's predicted output ({@code prediction}), empty without one: the engine guesses from
-     * them while the request decodes alone, which never changes the output, only how fast it comes.
+     * them while it decodes alone or with one other, which never changes the output, only how fast it comes.
      */
     static int[] predictedTokens(Tokenizer tokenizer, GenerationOptions o) {
         return o.prediction() == null || o.prediction().isEmpty() ? new int[0] : tokenizer.encode(o.prediction(), false, false);

@@ -42,7 +42,7 @@ import java.util.Set;
  *     kv_f32: false
  *     prefix_caching: true
  *     warmup: true                   # compile the kernels at load, so that the first requests are fast
- *     speculative_tokens: 3          # draft tokens per step of a sequence decoding alone; 0 = off
+ *     speculative_tokens: 3          # draft tokens per step of a lone sequence (1 with two); 0 = off
  *     content_filter:
  *       blocked_terms: [secret]      # case-insensitive substrings refused in prompts and cut from output
  * </pre>
