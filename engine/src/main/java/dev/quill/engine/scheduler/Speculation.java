@@ -3,24 +3,24 @@ package dev.quill.engine.scheduler;
 import java.util.Arrays;
 
 /**
- * Speculative decoding without a draft model ("prompt lookup"): a sequence decoding alone (or one of two) guesses its next tokens
- * from its own past, the pass computes the real next token and the guesses together, and every guess the model
- * agrees with is a token gained. On a CPU one decode step is bound by reading the weights, so a pass over 2 or 4
- * tokens costs far less than 2 or 4 passes.
+ * Speculative decoding without a draft model ("prompt lookup"): a sequence decoding alone (or one of two) guesses
+ * its next tokens from its own past, the pass computes the real next token and the guesses together, and every
+ * guess the model agrees with is a token gained. On a CPU one decode step is bound by reading the weights, so a pass
+ * over 2 or 4 tokens costs far less than 2 or 4 passes.
  *
  * <p>The output never changes. Each row of the pass computes exactly what a one-token step at that position would
  * (the kernels are batch invariant), the sampler draws from the rows in order with the same random stream, and a
  * guess is kept only if the token drawn equals it; the first token drawn that differs is the sequence's real next
  * token, and the guesses after it are dropped (their KV entries are overwritten later).
  *
- * <p>Guesses: the request's predicted output where it has one ({@link #fromPrediction}), else the tokens that followed
- * the latest earlier occurrence of the sequence's last {@value #MAX_NGRAM}
- * (failing that {@value #MIN_NGRAM}) tokens, continued periodically when the occurrence is recent (a repeating
- * pattern keeps repeating). How many to try depends on how often this sequence's guesses have been right: a pass
- * costs about {@link #COST} times a one-token pass for 1, 2 and 4 tokens, and k guesses each right with probability
- * p yield 1 + p + … + p^k tokens; the k with the best ratio wins, and after {@link #RETRY_AFTER} steps without
- * guessing one guess is tried again so that the estimate can recover. A new sequence starts from the estimate of the
- * sequences before it.
+ * <p>Guesses: the request's predicted output where it has one ({@link #fromPrediction}), else the tokens that
+ * followed the latest earlier occurrence of the sequence's last {@value #MAX_NGRAM} (failing that
+ * {@value #MIN_NGRAM}) tokens, continued periodically when the occurrence is recent (a repeating pattern keeps
+ * repeating). How many to try depends on how often this sequence's guesses have been right: a pass costs about
+ * {@link #COST} times a one-token pass for 1, 2 and 4 tokens, and k guesses each right with probability p yield
+ * 1 + p + … + p^k tokens; the k with the best ratio wins, and after {@link #RETRY_AFTER} steps without guessing one
+ * guess is tried again so that the estimate can recover. A new sequence starts from the estimate of the sequences
+ * before it.
  */
 final class Speculation {
 
