@@ -861,4 +861,46 @@ class SchedulerTest {
         assertThat(st.prefixHitTokens()).isPositive();
         assertThat(st.preemptions()).isPositive();
     }
+
+    @Test
+    void noBlockLeaksWithSpeculationPreemptionAndCancellations() {
+        model.repeatPeriod = 2;
+        Random random = new Random(11);
+        Scheduler s = scheduler(withBlocks(8).withMaxBatchTokens(64).withSpeculativeTokens(3).withMaxQueue(1000));
+        List<Recorder> all = new ArrayList<>();
+        List<GenerationHandle> handles = new ArrayList<>();
+        List<int[]> prompts = new ArrayList<>();
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int round = 0; round < 3000; round++) {
+            if (random.nextInt(12) == 0) {
+                int[] p = prompt(random.nextLong(), 1 + random.nextInt(50));
+                var request = new GenerationRequest(p, random.nextBoolean() ? SamplingParams.GREEDY : sampled(random.nextLong()),
+                        1 + random.nextInt(40), random.nextInt(3) - 1, false, Set.of(), false);
+                Recorder r = new Recorder();
+                all.add(r);
+                prompts.add(p);
+                requests.add(request);
+                handles.addAll(s.submit(request, List.of(r)));
+            }
+            for (GenerationHandle h : handles) {
+                if (!h.isDone() && random.nextInt(200) == 0) h.cancel();
+            }
+            s.step();
+        }
+        runUntilIdle(s);
+
+        EngineStats st = s.stats();
+        assertThat(all).allMatch(r -> r.reason != null && r.error == null);
+        assertThat(st.running()).isZero();
+        assertNoBlocksInUse(s);
+        assertThat(st.guessedTokens()).isGreaterThan(st.keptGuesses()).isGreaterThan(0);
+        assertThat(st.keptGuesses()).isPositive();
+        assertThat(st.preemptions()).isPositive();
+        for (int i = 0; i < all.size(); i++) {
+            Recorder r = all.get(i);
+            if (r.reason == FinishReason.CANCELLED) continue;
+            int[] expected = reference(prompts.get(i), requests.get(i).sampling(), requests.get(i).maxTokens());
+            assertThat(r.ids()).as("request %d", i).containsExactly(expected);
+        }
+    }
 }
