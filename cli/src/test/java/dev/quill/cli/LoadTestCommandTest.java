@@ -18,12 +18,16 @@ class LoadTestCommandTest {
 
     @TempDir Path dir;
 
-    @Test
-    void reportsEveryRoundAndASummaryLinePerConcurrency() {
+    /** A server on a free port serving a random tiny model as {@code tiny}. */
+    private ServerConfig tinyServer() {
         Path model = dir.resolve("tiny.gguf");
         new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(2).write(model, m -> { });
-        ServerConfig config = ServerConfig.single(ServerConfig.DeploymentConfig.of("tiny", model))
-                .withListen("127.0.0.1", 0).withThreads(1);
+        return ServerConfig.single(ServerConfig.DeploymentConfig.of("tiny", model)).withListen("127.0.0.1", 0).withThreads(1);
+    }
+
+    @Test
+    void reportsEveryRoundAndASummaryLinePerConcurrency() {
+        ServerConfig config = tinyServer();
         try (Deployments deployments = Deployments.load(config, m -> { });
              QuillServer server = QuillServer.start(config, deployments)) {
             GenerateCommandTest.Run r = GenerateCommandTest.run("loadtest", "--url", server.address(), "--model", "tiny",
@@ -43,10 +47,7 @@ class LoadTestCommandTest {
 
     @Test
     void anUnknownModelFailsTheWarmUpWithTheServersError() {
-        Path model = dir.resolve("tiny.gguf");
-        new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(2).write(model, m -> { });
-        ServerConfig config = ServerConfig.single(ServerConfig.DeploymentConfig.of("tiny", model))
-                .withListen("127.0.0.1", 0).withThreads(1);
+        ServerConfig config = tinyServer();
         try (Deployments deployments = Deployments.load(config, m -> { });
              QuillServer server = QuillServer.start(config, deployments)) {
             GenerateCommandTest.Run r = GenerateCommandTest.run("loadtest", "--url", server.address(), "--model", "nope",

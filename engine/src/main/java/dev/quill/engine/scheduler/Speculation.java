@@ -72,11 +72,6 @@ final class Speculation {
         return guess.length > 0 ? guess : lookup(tokens, length, k);
     }
 
-    /** {@link #propose} without a predicted output. */
-    int[] propose(int[] tokens, int length, int max) {
-        return propose(tokens, length, length, NONE, max);
-    }
-
     /**
      * Guesses from a predicted output: its next tokens while the output so far is a prefix of it, otherwise what
      * follows the first occurrence in it of the output's last {@value #MAX_NGRAM} (else {@value #MIN_NGRAM}) tokens

@@ -45,7 +45,7 @@ class SpeculationTest {
         int[] repeating = {3, 3, 3, 3};
         int tried = 0;
         for (int step = 0; step < 3 * (Speculation.RETRY_AFTER + 1); step++) {
-            if (s.propose(repeating, 4, 3).length > 0) tried++;
+            if (s.propose(repeating, 4, 4, new int[0], 3).length > 0) tried++;
         }
         assertThat(tried).isEqualTo(3);
     }
