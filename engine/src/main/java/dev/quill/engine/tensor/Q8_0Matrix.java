@@ -54,12 +54,19 @@ final class Q8_0Matrix extends TiledMatrix {
             float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
             float d2 = Float.float16ToFloat(seg.get(SHORT_LE, b2));
             float d3 = Float.float16ToFloat(seg.get(SHORT_LE, b3));
-            for (int k = 0; k < 32; k += L) {
+            // Two steps per iteration: one-step iterations (four per block with 8 lanes) cost more in loop and
+            // bounds-check bookkeeping than in arithmetic; writing all four out crossed C2's node budget.
+            for (int k = 0; k < 32; k += 2 * L) {
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c + k);
                 a0 = weights(seg, b0 + 2 + k, d0).fma(xv, a0);
                 a1 = weights(seg, b1 + 2 + k, d1).fma(xv, a1);
                 a2 = weights(seg, b2 + 2 + k, d2).fma(xv, a2);
                 a3 = weights(seg, b3 + 2 + k, d3).fma(xv, a3);
+                xv = FloatVector.fromArray(F, x, xo + c + k + L);
+                a0 = weights(seg, b0 + 2 + k + L, d0).fma(xv, a0);
+                a1 = weights(seg, b1 + 2 + k + L, d1).fma(xv, a1);
+                a2 = weights(seg, b2 + 2 + k + L, d2).fma(xv, a2);
+                a3 = weights(seg, b3 + 2 + k + L, d3).fma(xv, a3);
             }
         }
         a0.intoArray(acc, 0);
@@ -116,15 +123,23 @@ final class Q8_0Matrix extends TiledMatrix {
         return true;
     }
 
-    /** Four rows per token tile: each widened weight feeds four tokens and each x load four rows. */
+    /**
+     * Four rows per token tile where vectors have 16 lanes: each widened weight feeds four tokens and each x load four
+     * rows. With 8 lanes (AVX2: 16 vector registers) the 16 accumulators and 4 weights of that tile spill to the stack
+     * on every step, so those machines take two rows.
+     */
     @Override
     int tileRows() {
-        return 4;
+        return L >= 16 ? 4 : 2;
     }
 
     @Override
     void dotRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0, int o1,
                      int o2, int o3, float[] acc) {
+        if (L < 16) {
+            dotTwoRowsTile(offset, apart, x, x0, x1, x2, x3, out, o0, o1, o2, o3, acc);
+            return;
+        }
         MemorySegment seg = data;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -182,6 +197,43 @@ final class Q8_0Matrix extends TiledMatrix {
         storeRows(acc, 64, apart, out, o1);
         storeRows(acc, 128, apart, out, o2);
         storeRows(acc, 192, apart, out, o3);
+    }
+
+    /** The token tile over two rows (see {@link #tileRows}). */
+    private void dotTwoRowsTile(long offset, int apart, float[] x, int x0, int x1, int x2, int x3, float[] out, int o0,
+                                int o1, int o2, int o3, float[] acc) {
+        MemorySegment seg = data;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        long b0 = offset, b1 = offset + (long) apart * rowBytes;
+        for (int c = 0; c < cols; c += 32, b0 += BLOCK_BYTES, b1 += BLOCK_BYTES) {
+            float d0 = Float.float16ToFloat(seg.get(SHORT_LE, b0));
+            float d1 = Float.float16ToFloat(seg.get(SHORT_LE, b1));
+            for (int k = 0; k < 32; k += L) {
+                FloatVector w0 = weights(seg, b0 + 2 + k, d0), w1 = weights(seg, b1 + 2 + k, d1);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c + k);
+                a00 = w0.fma(xv, a00);
+                a10 = w1.fma(xv, a10);
+                xv = FloatVector.fromArray(F, x, x1 + c + k);
+                a01 = w0.fma(xv, a01);
+                a11 = w1.fma(xv, a11);
+                xv = FloatVector.fromArray(F, x, x2 + c + k);
+                a02 = w0.fma(xv, a02);
+                a12 = w1.fma(xv, a12);
+                xv = FloatVector.fromArray(F, x, x3 + c + k);
+                a03 = w0.fma(xv, a03);
+                a13 = w1.fma(xv, a13);
+            }
+        }
+        a00.intoArray(acc, 0);
+        a10.intoArray(acc, 16);
+        a01.intoArray(acc, 32);
+        a11.intoArray(acc, 48);
+        a02.intoArray(acc, 64);
+        a12.intoArray(acc, 80);
+        a03.intoArray(acc, 96);
+        a13.intoArray(acc, 112);
+        storeTile(acc, apart, out, o0, o1, o2, o3);
     }
 
     /** Folds the four row accumulators of one token at {@code acc[i ..]} and writes them {@code apart} apart. */

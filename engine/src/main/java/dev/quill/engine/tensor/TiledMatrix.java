@@ -54,8 +54,16 @@ abstract class TiledMatrix implements WeightMatrix {
     /** Short species with as many lanes as {@link #F}, for widening f16/bf16 to floats. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE));
 
+    private static final float[] ZEROS = new float[L];
     static final int ROW_TILE = 4;
+    /** Tokens of the fused token tile ({@link #dotRowsTile}). */
     static final int TOKEN_TILE = 4;
+    /**
+     * Tokens of the f32 panel kernel: 4 where vectors have 16 lanes (AVX-512 has 32 vector registers: 16 accumulators,
+     * 4 activations and a weight fit), 3 with fewer lanes (AVX2 has 16 registers; a 4 × 4 tile spilled accumulators to
+     * the stack on every FMA and ran at a third of the speed).
+     */
+    static final int PANEL_TOKENS = L >= 16 ? 4 : 2;
     /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
     static final int FUSED_MAX_TOKENS = 3;
     /**
@@ -313,8 +321,10 @@ abstract class TiledMatrix implements WeightMatrix {
             dequantizeRows(r, count, panel, 0, s);
             if (count == ROW_TILE) {
                 int t = t0;
-                for (; t + TOKEN_TILE <= t1; t += TOKEN_TILE) {
-                    kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride, s.acc);
+                if (PANEL_TOKENS == 4) {
+                    for (; t + 4 <= t1; t += 4) kernel4x4(panel, x, t * cols, out, t * outStride + r, outStride, s.acc);
+                } else {
+                    for (; t + 2 <= t1; t += 2) kernel4x2(panel, x, t * cols, out, t * outStride + r, outStride, s.acc);
                 }
                 for (; t < t1; t++) {
                     kernel4x1(panel, x, t * cols, out, t * outStride + r, s.acc);
@@ -409,6 +419,59 @@ abstract class TiledMatrix implements WeightMatrix {
         out[oo + 3 + s1] = finish(a31, w, c3, x, xo + c1, acc);
         out[oo + 3 + s2] = finish(a32, w, c3, x, xo + c2, acc);
         out[oo + 3 + s3] = finish(a33, w, c3, x, xo + c3, acc);
+    }
+
+    /** 4 panel rows × 2 tokens, the {@link #kernel4x4} of 16-register machines (see {@link #PANEL_TOKENS}). */
+    private void kernel4x2(float[] w, float[] x, int xo, float[] out, int oo, int outStride, float[] acc) {
+        int c1 = cols, c2 = 2 * cols, c3 = 3 * cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00;
+        FloatVector a10 = a00, a11 = a00;
+        FloatVector a20 = a00, a21 = a00;
+        FloatVector a30 = a00, a31 = a00;
+        for (int c = 0; c < colsV; c += L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + c);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + c1 + c);
+            FloatVector w0 = FloatVector.fromArray(F, w, c);
+            a00 = w0.fma(x0, a00);
+            a01 = w0.fma(x1, a01);
+            FloatVector w1 = FloatVector.fromArray(F, w, c1 + c);
+            a10 = w1.fma(x0, a10);
+            a11 = w1.fma(x1, a11);
+            FloatVector w2 = FloatVector.fromArray(F, w, c2 + c);
+            a20 = w2.fma(x0, a20);
+            a21 = w2.fma(x1, a21);
+            FloatVector w3 = FloatVector.fromArray(F, w, c3 + c);
+            a30 = w3.fma(x0, a30);
+            a31 = w3.fma(x1, a31);
+        }
+        if (colsV == cols) {
+            // Stored, not passed to finish: a vector that escapes to a call can be boxed on every loop iteration.
+            a00.intoArray(acc, 0);
+            a10.intoArray(acc, 16);
+            a20.intoArray(acc, 32);
+            a30.intoArray(acc, 48);
+            a01.intoArray(acc, 64);
+            a11.intoArray(acc, 80);
+            a21.intoArray(acc, 96);
+            a31.intoArray(acc, 112);
+            for (int j = 0, o = oo; j < 2; j++, o += outStride) {
+                fold4(acc, 64 * j);
+                out[o] = acc[64 * j];
+                out[o + 1] = acc[64 * j + 1];
+                out[o + 2] = acc[64 * j + 2];
+                out[o + 3] = acc[64 * j + 3];
+            }
+            return;
+        }
+        int s1 = outStride;
+        out[oo] = finish(a00, w, 0, x, xo, acc);
+        out[oo + s1] = finish(a01, w, 0, x, xo + c1, acc);
+        out[oo + 1] = finish(a10, w, c1, x, xo, acc);
+        out[oo + 1 + s1] = finish(a11, w, c1, x, xo + c1, acc);
+        out[oo + 2] = finish(a20, w, c2, x, xo, acc);
+        out[oo + 2 + s1] = finish(a21, w, c2, x, xo + c1, acc);
+        out[oo + 3] = finish(a30, w, c3, x, xo, acc);
+        out[oo + 3 + s1] = finish(a31, w, c3, x, xo + c1, acc);
     }
 
     // Permutations folding four 16-lane accumulators at once.

@@ -16,14 +16,16 @@ public final class WeightMatrices {
      * (little-endian; the segment may be larger, e.g. a slice of a mapped file over 2 GiB).
      *
      * @throws UnsupportedOperationException if Quill cannot compute with {@code type}, or the CPU's vectors are
-     *                                       narrower than 256 bits
+     *                                       neither 256 nor 512 bits wide
      * @throws IllegalArgumentException if the shape is invalid, {@code cols} is not a multiple of the block size, or
      *                                  {@code data} is too small
      */
     public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
-        if (FloatVector.SPECIES_PREFERRED.length() < 8) {
-            throw new UnsupportedOperationException("Quill's kernels need 256-bit or wider vectors; this CPU's preferred"
-                    + " float vector has " + FloatVector.SPECIES_PREFERRED.length() + " lanes");
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        if (lanes != 8 && lanes != 16) {
+            // The kernels cover a 32-weight block in 32 / L whole steps, written out for 8 and 16 lanes.
+            throw new UnsupportedOperationException("Quill's kernels need 256- or 512-bit vectors; this CPU's preferred"
+                    + " float vector has " + lanes + " lanes");
         }
         Quantization.checkSupported(type);
         Objects.requireNonNull(data, "data");
