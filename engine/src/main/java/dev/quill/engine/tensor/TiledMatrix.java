@@ -2,6 +2,7 @@ package dev.quill.engine.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -503,6 +504,10 @@ abstract class TiledMatrix implements WeightMatrix {
      * method C2 does not inline are boxed, and the kernels are too big for C2 to inline this.
      */
     static void fold4(float[] acc, int i) {
+        if (L == 8) {
+            fold4Of8(acc, i);
+            return;
+        }
         if (L != 16) {
             float s0 = foldScalar(acc, i), s1 = foldScalar(acc, i + 16), s2 = foldScalar(acc, i + 32);
             float s3 = foldScalar(acc, i + 48);
@@ -520,6 +525,35 @@ abstract class TiledMatrix implements WeightMatrix {
         FloatVector q = LOW_QUARTERS_AT.selectFrom(ab, cd).add(HIGH_QUARTERS_AT.selectFrom(ab, cd)); // 4 lanes each
         FloatVector p = q.rearrange(EVEN_PAIRS).add(q.rearrange(ODD_PAIRS)); // 2 lanes each
         p.rearrange(EVEN).add(p.rearrange(ODD)).intoArray(acc, i); // lanes 0-3: a, b, c, d
+    }
+
+    // Single-vector permutations and a blend mask folding four 8-lane accumulators (AVX2 has no two-table permute).
+    private static final VectorShuffle<Float> SWAP_HALVES = shuffle8(4, 5, 6, 7, 0, 1, 2, 3);
+    private static final VectorShuffle<Float> PAIRS_02 = shuffle8(0, 1, 4, 5, 0, 1, 4, 5);
+    private static final VectorShuffle<Float> PAIRS_13 = shuffle8(2, 3, 6, 7, 2, 3, 6, 7);
+    private static final VectorShuffle<Float> EVEN_8 = shuffle8(0, 2, 4, 6, 0, 2, 4, 6);
+    private static final VectorShuffle<Float> ODD_8 = shuffle8(1, 3, 5, 7, 1, 3, 5, 7);
+    private static final VectorMask<Float> UPPER_HALF =
+            VectorMask.fromLong(F, L == 8 ? 0xF0L : 0L);
+
+    private static VectorShuffle<Float> shuffle8(int... indexes) {
+        return L == 8 ? VectorShuffle.fromValues(F, indexes) : VectorShuffle.iota(F, 0, 1, true);
+    }
+
+    /**
+     * {@link #fold4} with 8 lanes: the same additions (lane j + lane j+4, then +2, then +1 for each accumulator),
+     * two accumulators per vector add and then four.
+     */
+    private static void fold4Of8(float[] acc, int i) {
+        FloatVector a = FloatVector.fromArray(F, acc, i), b = FloatVector.fromArray(F, acc, i + 16);
+        FloatVector c = FloatVector.fromArray(F, acc, i + 32), d = FloatVector.fromArray(F, acc, i + 48);
+        FloatVector ab = a.blend(b.rearrange(SWAP_HALVES), UPPER_HALF)
+                .add(a.rearrange(SWAP_HALVES).blend(b, UPPER_HALF)); // a's 4 sums, then b's
+        FloatVector cd = c.blend(d.rearrange(SWAP_HALVES), UPPER_HALF)
+                .add(c.rearrange(SWAP_HALVES).blend(d, UPPER_HALF));
+        FloatVector q = ab.rearrange(PAIRS_02).blend(cd.rearrange(PAIRS_02), UPPER_HALF)
+                .add(ab.rearrange(PAIRS_13).blend(cd.rearrange(PAIRS_13), UPPER_HALF)); // 2 sums each of a, b, c, d
+        q.rearrange(EVEN_8).add(q.rearrange(ODD_8)).intoArray(acc, i); // lanes 0-3: a, b, c, d
     }
 
     /**
