@@ -28,7 +28,10 @@ final class Q8_0Matrix extends TiledMatrix {
             int o = off + i * cols;
             for (int c = 0; c < cols; c += 32, b += BLOCK_BYTES) {
                 float d = Float.float16ToFloat(seg.get(SHORT_LE, b));
-                for (int k = 0; k < 32; k += L) weights(seg, b + 2 + k, d).intoArray(dst, o + c + k);
+                for (int k = 0; k < 32; k += 2 * L) { // two steps per iteration, as in dotRows
+                    weights(seg, b + 2 + k, d).intoArray(dst, o + c + k);
+                    weights(seg, b + 2 + k + L, d).intoArray(dst, o + c + k + L);
+                }
             }
         }
     }
