@@ -74,6 +74,27 @@ public class MatmulBenchmark {
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         out = new float[n * rows];
         pool = new ThreadPool(threads);
+        compileOnShortRows(random);
+    }
+
+    /**
+     * Runs every path of the kernels on a matrix one block wide, as the engine's warm-up does with its miniature
+     * model, so that C2 compiles them by call count. Otherwise a kernel's first compilation is on-stack replacement
+     * inside a long call, and on 8-lane (AVX2) machines the normal compilation that followed kept its accumulators as
+     * heap objects, an allocation per FMA, which the server never runs (see docs/performance.md, 8-lane machines).
+     */
+    private void compileOnShortRows(Random random) {
+        int cols = type.blockSize, rows = 64;
+        float[] values = new float[rows * cols];
+        for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian() * 0.02f;
+        byte[] bytes = Quantization.quantize(type, values);
+        MemorySegment data = arena.allocate(bytes.length, 4096);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
+        WeightMatrix small = WeightMatrices.of(type, data, rows, cols);
+        float[] xs = new float[16 * cols], outs = new float[16 * rows];
+        for (int i = 0; i < 3000; i++) {
+            for (int tokens : new int[] {1, 2, 3, 4, 5, 8, 16}) Matmul.run(pool, small, xs, tokens, outs);
+        }
     }
 
     @TearDown(Level.Trial)
