@@ -28,11 +28,18 @@ import java.util.Objects;
  * F16, BF16) is dequantized in registers straight into the FMAs; all but Q4_K read the mapped weights directly, Q4_K
  * a per-thread copy of a group of rows; two tokens share each dequantized weight where the type has a pair kernel
  * ({@link #dotRowsPair}: Q8_0, Q4_0). Small decode batches (4 to {@link #TILE_MAX_TOKENS} tokens) of a type with a
- * token-tile kernel ({@link #dotRowsTile}: Q8_0 with 4 rows, Q4_0 with 2) dequantize each weight once in registers for 4
- * tokens at a time, and the 1–3 tokens left over run the one- and two-token kernels.
+ * token-tile kernel ({@link #dotRowsTile}: Q8_0 with 4 rows, or 2 with 8-lane vectors; Q4_0 with 2, 16 lanes only)
+ * dequantize each weight once in registers for 4 tokens at a time, and the 1–3 tokens left over run the one- and
+ * two-token kernels.
  * Everything else dequantizes {@link #ROW_TILE} rows into a per-thread f32 panel once and runs a register-tiled
- * {@code ROW_TILE × TOKEN_TILE} f32 kernel over it, reusing each dequantized weight for every token of the chunk. The
- * weights are never copied to the heap as a whole (see {@link #copyRows}).
+ * {@code ROW_TILE × PANEL_TOKENS} f32 kernel over it (4 × 4 with 16 lanes, 4 × 2 with 8: see {@link #PANEL_TOKENS}),
+ * reusing each dequantized weight for every token of the chunk. The weights are never copied to the heap as a whole
+ * (see {@link #copyRows}).
+ *
+ * <p><b>8-lane machines (AVX2).</b> They have 16 vector registers, not 32, so their tiles are smaller, and a Q8_0
+ * block is four 8-lane steps: loops over a block's steps take two per iteration, since C2's per-iteration bookkeeping
+ * cost more than the arithmetic. The launcher turns C2's loop unrolling off on these machines (it hoisted the loads
+ * of unrolled kernel loops and spilled them). Measurements in docs/performance.md, "8-lane machines".
  *
  * <p><b>Spaced rows.</b> A fused decode kernel reads several rows at once (independent FMA chains). Within a thread's
  * chunk of R rows it takes rows r, r + R/k, r + 2R/k … rather than k adjacent rows, so each of its rows continues
