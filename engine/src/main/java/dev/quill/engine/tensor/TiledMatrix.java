@@ -38,8 +38,9 @@ import java.util.Objects;
  *
  * <p><b>8-lane machines (AVX2).</b> They have 16 vector registers, not 32, so their tiles are smaller, and a Q8_0
  * block is four 8-lane steps: loops over a block's steps take two per iteration, since C2's per-iteration bookkeeping
- * cost more than the arithmetic. The launcher turns C2's loop unrolling off on these machines (it hoisted the loads
- * of unrolled kernel loops and spilled them). Measurements in docs/performance.md, "8-lane machines".
+ * cost more than the arithmetic. The launcher lowers C2's loop-unrolling limit on these machines, so that the kernel
+ * loops are not unrolled (unrolled, their hoisted loads spilled). Measurements: docs/performance.md, "8-lane
+ * machines".
  *
  * <p><b>Spaced rows.</b> A fused decode kernel reads several rows at once (independent FMA chains). Within a thread's
  * chunk of R rows it takes rows r, r + R/k, r + 2R/k … rather than k adjacent rows, so each of its rows continues
@@ -62,14 +63,13 @@ abstract class TiledMatrix implements WeightMatrix {
     /** Short species with as many lanes as {@link #F}, for widening f16/bf16 to floats. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * Short.SIZE));
 
-    private static final float[] ZEROS = new float[L];
     static final int ROW_TILE = 4;
     /** Tokens of the fused token tile ({@link #dotRowsTile}). */
     static final int TOKEN_TILE = 4;
     /**
      * Tokens of the f32 panel kernel: 4 where vectors have 16 lanes (AVX-512 has 32 vector registers: 16 accumulators,
-     * 4 activations and a weight fit), 3 with fewer lanes (AVX2 has 16 registers; a 4 × 4 tile spilled accumulators to
-     * the stack on every FMA and ran at a third of the speed).
+     * 4 activations and a weight fit), 2 with 8 lanes (AVX2 has 16 registers; a 4 × 4 tile spilled accumulators to
+     * the stack on every FMA, and 4 × 3 and 6 × 2 tiles measured slower than 4 × 2).
      */
     static final int PANEL_TOKENS = L >= 16 ? 4 : 2;
     /** Batches up to this size use the fused decode kernels; larger ones dequantize panels. */
@@ -453,7 +453,6 @@ abstract class TiledMatrix implements WeightMatrix {
             a31 = w3.fma(x1, a31);
         }
         if (colsV == cols) {
-            // Stored, not passed to finish: a vector that escapes to a call can be boxed on every loop iteration.
             a00.intoArray(acc, 0);
             a10.intoArray(acc, 16);
             a20.intoArray(acc, 32);
@@ -506,22 +505,14 @@ abstract class TiledMatrix implements WeightMatrix {
 
     /**
      * Replaces the four accumulators stored 16 floats apart at {@code acc[i ..]} by their canonical sums in
-     * {@code acc[i .. i + 4)}: exactly the additions of {@link #foldHalves} for each (lane j + lane j+8, then +4, +2,
-     * +1), done four sums per vector add when L = 16. Accumulators go through an array because vectors passed to a
-     * method C2 does not inline are boxed, and the kernels are too big for C2 to inline this.
+     * {@code acc[i .. i + 4)}: exactly the additions of {@link #foldHalves} for each (lane j + lane j + L/2, then
+     * + L/4, …, + 1), done four sums per vector add ({@link #fold4Of8} with 8 lanes). Accumulators go through an
+     * array because vectors passed to a method C2 does not inline are boxed, and the kernels are too big for C2 to
+     * inline this.
      */
     static void fold4(float[] acc, int i) {
-        if (L == 8) {
+        if (L == 8) { // the only other width WeightMatrices accepts
             fold4Of8(acc, i);
-            return;
-        }
-        if (L != 16) {
-            float s0 = foldScalar(acc, i), s1 = foldScalar(acc, i + 16), s2 = foldScalar(acc, i + 32);
-            float s3 = foldScalar(acc, i + 48);
-            acc[i] = s0;
-            acc[i + 1] = s1;
-            acc[i + 2] = s2;
-            acc[i + 3] = s3;
             return;
         }
         FloatVector a = FloatVector.fromArray(F, acc, i), b = FloatVector.fromArray(F, acc, i + 16);
@@ -578,13 +569,6 @@ abstract class TiledMatrix implements WeightMatrix {
         out[o2 + apart] = acc[65];
         out[o3] = acc[66];
         out[o3 + apart] = acc[67];
-    }
-
-    private static float foldScalar(float[] v, int i) {
-        for (int h = L / 2; h > 0; h /= 2) {
-            for (int j = 0; j < h; j++) v[i + j] += v[i + j + h];
-        }
-        return v[i];
     }
 
     /** 4 panel rows × 1 token; out(i) at {@code oo + i}. */
