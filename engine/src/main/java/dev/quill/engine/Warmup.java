@@ -257,6 +257,8 @@ public final class Warmup {
 
     /** Sequences of one round of the mix (eight at once: the largest batch with the fused decode kernels). */
     static final int MIX_SEQUENCES = 8;
+    /** Tokens of the mix's longest prompt: more than four vectors of positions, at 16 lanes too. */
+    static final int LONG_PROMPT = 70;
 
     /**
      * Runs rounds of the mix until they stop getting faster and C2 has nothing of Quill's left to compile (or
@@ -431,8 +433,10 @@ public final class Warmup {
         SamplingParams plain = new SamplingParams(1.0, 1, 0, 0, 0, 0, 1, Map.of(), 2L);
         SamplingParams greedy = new SamplingParams(0, 1, 0, 0, 0, 0, 1, Map.of(), 3L);
         Counter done = new Counter();
-        // A prompt long enough for the panel kernels, with prompt logprobs; it generates the longest.
-        submit(scheduler, prompt(21, vocab, 1), everything, 10, 5, true, 1, done);
+        // A prompt long enough for the panel kernels and for attention's four-vectors-at-once loop over the keys
+        // (a shorter one left that loop to be compiled as an uncommon trap, which the first real prompt hit), with
+        // prompt logprobs; it generates the longest.
+        submit(scheduler, prompt(LONG_PROMPT, vocab, 1), everything, 10, 5, true, 1, done);
         // Two sequences sharing one prompt (n = 2).
         submit(scheduler, prompt(9, vocab, 2), plain, 8, 0, false, 2, done);
         // Short prompts, greedy and sampled, ending one after another so decode batches shrink from 8 to 1.

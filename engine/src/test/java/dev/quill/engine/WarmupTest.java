@@ -124,6 +124,15 @@ class WarmupTest {
     }
 
     @Test
+    void theMixReachesAttentionsFourVectorLoopOverTheKeys() {
+        // PagedKvCache.keyScores scores four vectors of positions at once once a sequence has that many; a mix that
+        // never got there left the loop to C2 as an uncommon trap, and the first real prompt deoptimized it.
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        assertThat(Warmup.LONG_PROMPT).isGreaterThan(4 * lanes);
+        assertThat(Warmup.LONG_PROMPT + 10).isLessThanOrEqualTo(Warmup.CONTEXT);
+    }
+
+    @Test
     void runsAtLeastTheMinimumRoundsAndLeavesNoFileBehind() throws IOException {
         Path model = dir.resolve("llama.gguf");
         new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q4_0).seed(7).write(model, m -> { });

@@ -100,6 +100,12 @@ abstract class TiledMatrix implements WeightMatrix {
     final int rowBytes;
     /** Columns covered by whole vectors; the rest (only for element types) is the scalar tail. */
     final int colsV;
+    /**
+     * Tokens per panel pass ({@link #NARROW_CHUNK} or {@link #TOKEN_CHUNK}), chosen here rather than in
+     * {@link #matmul}: a branch there that the warm-up's narrow miniature never took was compiled as an uncommon trap,
+     * and the real model's first wide matrix deoptimized {@code matmul} during the first request.
+     */
+    private final int tokenChunk;
 
     TiledMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         this.type = type;
@@ -108,6 +114,7 @@ abstract class TiledMatrix implements WeightMatrix {
         this.cols = cols;
         this.rowBytes = Math.toIntExact(type.bytesFor(cols));
         this.colsV = cols - cols % L;
+        this.tokenChunk = cols <= NARROW_COLS ? NARROW_CHUNK : TOKEN_CHUNK;
     }
 
     /** Writes rows {@code [r, r + count)}, dequantized exactly, to {@code dst[off + i * cols ..]}. */
@@ -293,9 +300,8 @@ abstract class TiledMatrix implements WeightMatrix {
             }
             if (r < r1) panels(x, 0, n, out, outStride, r, r1, s);
         } else {
-            int chunk = cols <= NARROW_COLS ? NARROW_CHUNK : TOKEN_CHUNK;
-            for (int t0 = 0; t0 < n; t0 += chunk) {
-                panels(x, t0, Math.min(n, t0 + chunk), out, outStride, r0, r1, s);
+            for (int t0 = 0; t0 < n; t0 += tokenChunk) {
+                panels(x, t0, Math.min(n, t0 + tokenChunk), out, outStride, r0, r1, s);
             }
         }
     }
