@@ -304,6 +304,123 @@ public final class PagedKvCache implements KvCache {
         }
     }
 
+    /** Query tokens {@link #keyScores4} and {@link #accumulateValues4} take at once. */
+    static final int QUERY_TILE = 4;
+
+    /**
+     * Whether {@link #keyScores4} and {@link #accumulateValues4} apply: whole vectors of positions per block, and
+     * value rows of whole pairs of vectors.
+     */
+    boolean hasQueryTile() {
+        return blockSize % L == 0 && valueDim % (2 * L) == 0;
+    }
+
+    /**
+     * {@link #keyScores(int, int[], int, int, float[], int, float, float[])} for four query vectors at once (the
+     * queries of four consecutive tokens of one sequence, in a prompt): query i attends to positions
+     * {@code [0, len + i)}, and its scores go to {@code scores[i · stride ..]}. Each loaded key vector is widened once for the four queries instead
+     * of once per query; each score is still the same fma chain over the head dimension, so the bits are those of
+     * four single-query calls (positions a query does not attend to are computed and left for the caller to ignore).
+     * Only when {@link #hasQueryTile()}.
+     */
+    void keyScores4(int layer, int[] table, int kvHead, int len, float[] q, int q0, int q1, int q2, int q3, float scale,
+                    float[] scores, int stride) {
+        long rowBytes = blockSize * elementBytes;
+        int vectors = (len + QUERY_TILE - 1 + L - 1) / L;
+        int v = 0;
+        for (; v + 2 <= vectors; v += 2) {
+            long at0 = keyVector(layer, table, kvHead, v), at1 = keyVector(layer, table, kvHead, v + 1);
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
+            FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+            for (int d = 0; d < headDim; d++) {
+                long o = d * rowBytes;
+                FloatVector k0 = load(at0 + o), k1 = load(at1 + o);
+                FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
+                s00 = k0.fma(b, s00);
+                s10 = k1.fma(b, s10);
+                b = FloatVector.broadcast(F, q[q1 + d]);
+                s01 = k0.fma(b, s01);
+                s11 = k1.fma(b, s11);
+                b = FloatVector.broadcast(F, q[q2 + d]);
+                s02 = k0.fma(b, s02);
+                s12 = k1.fma(b, s12);
+                b = FloatVector.broadcast(F, q[q3 + d]);
+                s03 = k0.fma(b, s03);
+                s13 = k1.fma(b, s13);
+            }
+            int p = v * L;
+            s00.mul(scale).intoArray(scores, p);
+            s10.mul(scale).intoArray(scores, p + L);
+            s01.mul(scale).intoArray(scores, stride + p);
+            s11.mul(scale).intoArray(scores, stride + p + L);
+            s02.mul(scale).intoArray(scores, 2 * stride + p);
+            s12.mul(scale).intoArray(scores, 2 * stride + p + L);
+            s03.mul(scale).intoArray(scores, 3 * stride + p);
+            s13.mul(scale).intoArray(scores, 3 * stride + p + L);
+        }
+        if (v < vectors) {
+            long at = keyVector(layer, table, kvHead, v);
+            keyScoreVector(at, rowBytes, q, q0, scale, scores, v * L);
+            keyScoreVector(at, rowBytes, q, q1, scale, scores, stride + v * L);
+            keyScoreVector(at, rowBytes, q, q2, scale, scores, 2 * stride + v * L);
+            keyScoreVector(at, rowBytes, q, q3, scale, scores, 3 * stride + v * L);
+        }
+    }
+
+    /**
+     * {@link #accumulateValues(int, int[], int, int, float[], float[], int)} for four consecutive query tokens of one
+     * sequence: query i attends to positions {@code [0, len + i)} with weights {@code weights[i · stride + p]} and
+     * accumulates into {@code out[outOff_i ..]}. Each loaded value vector is widened once for the queries that attend
+     * to it; every output element still adds its positions in order, so the bits are those of four single calls.
+     * Only when {@link #hasQueryTile()}.
+     */
+    void accumulateValues4(int layer, int[] table, int kvHead, int len, float[] weights, int stride, float[] out,
+                           int o0, int o1, int o2, int o3) {
+        long rowBytes = valueDim * elementBytes;
+        long step = L * elementBytes;
+        int w1 = stride, w2 = 2 * stride, w3 = 3 * stride;
+        for (int e = 0; e < valueDim; e += 2 * L) {
+            // Two value vectors × four queries per pass: eight chains.
+            FloatVector a0 = FloatVector.fromArray(F, out, o0 + e), b0 = FloatVector.fromArray(F, out, o0 + e + L);
+            FloatVector a1 = FloatVector.fromArray(F, out, o1 + e), b1 = FloatVector.fromArray(F, out, o1 + e + L);
+            FloatVector a2 = FloatVector.fromArray(F, out, o2 + e), b2 = FloatVector.fromArray(F, out, o2 + e + L);
+            FloatVector a3 = FloatVector.fromArray(F, out, o3 + e), b3 = FloatVector.fromArray(F, out, o3 + e + L);
+            int end = len + QUERY_TILE - 1;
+            for (int b = 0, p = 0; p < end; b++) {
+                long at = values(layer, table[b], kvHead) + e * elementBytes;
+                for (int blockEnd = Math.min(end, p + blockSize); p < blockEnd; p++, at += rowBytes) {
+                    FloatVector v0 = load(at), v1 = load(at + step);
+                    if (p < len) {
+                        FloatVector w = FloatVector.broadcast(F, weights[p]);
+                        a0 = v0.fma(w, a0);
+                        b0 = v1.fma(w, b0);
+                    }
+                    if (p < len + 1) {
+                        FloatVector w = FloatVector.broadcast(F, weights[w1 + p]);
+                        a1 = v0.fma(w, a1);
+                        b1 = v1.fma(w, b1);
+                    }
+                    if (p < len + 2) {
+                        FloatVector w = FloatVector.broadcast(F, weights[w2 + p]);
+                        a2 = v0.fma(w, a2);
+                        b2 = v1.fma(w, b2);
+                    }
+                    FloatVector w = FloatVector.broadcast(F, weights[w3 + p]);
+                    a3 = v0.fma(w, a3);
+                    b3 = v1.fma(w, b3);
+                }
+            }
+            a0.intoArray(out, o0 + e);
+            b0.intoArray(out, o0 + e + L);
+            a1.intoArray(out, o1 + e);
+            b1.intoArray(out, o1 + e + L);
+            a2.intoArray(out, o2 + e);
+            b2.intoArray(out, o2 + e + L);
+            a3.intoArray(out, o3 + e);
+            b3.intoArray(out, o3 + e + L);
+        }
+    }
+
     /**
      * Widens L halves to floats exactly with integer operations (the Vector API has no f16 conversion): the halves,
      * sign-extended to ints and shifted left by 13, hold the sign in bit 31 and the 15 magnitude bits in float

@@ -96,6 +96,8 @@ public final class Transformer implements LanguageModel {
         final int capacity;
         int[] pos;
         int[][] blockTable;
+        /** Attention work groups of the pass: see {@link Transformer#queryGroups}. */
+        int[] groupStart;
         boolean[] wantsLogits;
         float[] x, xb, q, k, v, att, out, gate, up, ropeCos, ropeSin;
         /** Outputs of the matmuls that share an input: {q, k, v} and {gate, up}. */
@@ -109,6 +111,7 @@ public final class Transformer implements LanguageModel {
             int n = capacity;
             pos = new int[n];
             blockTable = new int[n][];
+            groupStart = new int[n + 1];
             wantsLogits = new boolean[n];
             x = new float[n * c.dim()];
             xb = new float[n * c.dim()];
@@ -252,37 +255,102 @@ public final class Transformer implements LanguageModel {
 
     /**
      * Causal attention for every token and key/value head, block by block through the token's block table. Work items
-     * (token, KV head) are claimed dynamically, since later tokens attend to more positions; each is computed the same
-     * way whichever thread runs it.
+     * (group of tokens, KV head) are claimed dynamically, since later tokens attend to more positions; each is computed
+     * the same way whichever thread runs it, and a token's result does not depend on whether it was attended to in a
+     * group of four or alone.
      */
     private void attention(int l, int n, PagedKvCache cache) {
         Activations a = act;
         int kvHeads = config.kvHeads();
+        int groups = queryGroups(n, cache.hasQueryTile());
+        int items = groups * kvHeads;
+        AtomicInteger next = new AtomicInteger();
+        pool.parallelFor(pool.threads(), worker -> {
+            for (int item; (item = next.getAndIncrement()) < items; ) {
+                int first = a.groupStart[item / kvHeads];
+                int count = a.groupStart[item / kvHeads + 1] - first;
+                int g = item % kvHeads;
+                if (count == PagedKvCache.QUERY_TILE) {
+                    attendFour(l, first, g, cache);
+                } else {
+                    for (int t = first; t < first + count; t++) attend(l, t, g, cache);
+                }
+            }
+        });
+    }
+
+    /**
+     * Splits the pass's tokens into attention work groups, written to {@code groupStart} (group i is tokens
+     * {@code [groupStart[i], groupStart[i + 1])}), and returns how many. With {@code tile}, four consecutive tokens of
+     * one sequence (a prompt's) form one group, attended to together; every other token is a group of its own.
+     */
+    private int queryGroups(int n, boolean tile) {
+        Activations a = act;
+        int groups = 0;
+        for (int t = 0; t < n; ) {
+            a.groupStart[groups++] = t;
+            int end = t + PagedKvCache.QUERY_TILE;
+            boolean four = tile && end <= n;
+            for (int u = t + 1; four && u < end; u++) {
+                four = a.blockTable[u] == a.blockTable[t] && a.pos[u] == a.pos[t] + (u - t);
+            }
+            t = four ? end : t + 1;
+        }
+        a.groupStart[groups] = n;
+        return groups;
+    }
+
+    /** Token t's attention for the query heads of KV head g, into {@code att}. */
+    private void attend(int l, int t, int g, PagedKvCache cache) {
+        Activations a = act;
         int group = config.groupSize();
         int hd = config.headDim();
         int vd = config.valueDim();
         int bs = cache.blockSize();
-        int items = n * kvHeads;
-        AtomicInteger next = new AtomicInteger();
-        pool.parallelFor(pool.threads(), worker -> {
-            for (int item; (item = next.getAndIncrement()) < items; ) {
-                int t = item / kvHeads;
-                int g = item % kvHeads;
-                int len = a.pos[t] + 1;
-                int blocks = (len + bs - 1) / bs;
-                int[] table = a.blockTable[t];
-                float[] scores = scores(blocks * bs);
-                for (int j = 0; j < group; j++) {
-                    int head = g * group + j;
-                    int qOff = t * config.queryDim() + head * hd;
-                    cache.keyScores(l, table, g, len, a.q, qOff, attentionScale, scores);
-                    VectorOps.softmax(scores, 0, len);
-                    int outOff = t * config.attentionOutDim() + head * vd;
-                    Arrays.fill(a.att, outOff, outOff + vd, 0f);
-                    cache.accumulateValues(l, table, g, len, scores, a.att, outOff);
-                }
+        int len = a.pos[t] + 1;
+        int blocks = (len + bs - 1) / bs;
+        int[] table = a.blockTable[t];
+        float[] scores = scores(blocks * bs);
+        for (int j = 0; j < group; j++) {
+            int head = g * group + j;
+            int qOff = t * config.queryDim() + head * hd;
+            cache.keyScores(l, table, g, len, a.q, qOff, attentionScale, scores);
+            VectorOps.softmax(scores, 0, len);
+            int outOff = t * config.attentionOutDim() + head * vd;
+            Arrays.fill(a.att, outOff, outOff + vd, 0f);
+            cache.accumulateValues(l, table, g, len, scores, a.att, outOff);
+        }
+    }
+
+    /**
+     * {@link #attend} for the four consecutive tokens of one sequence starting at {@code t}: each key and value vector
+     * is read and widened once for the four (see {@link PagedKvCache#keyScores4}); the results are bit-identical.
+     */
+    private void attendFour(int l, int t, int g, PagedKvCache cache) {
+        Activations a = act;
+        int group = config.groupSize();
+        int hd = config.headDim();
+        int vd = config.valueDim();
+        int bs = cache.blockSize();
+        int len = a.pos[t] + 1;
+        int stride = (len + PagedKvCache.QUERY_TILE - 1 + bs - 1) / bs * bs;
+        int[] table = a.blockTable[t];
+        float[] scores = scores(PagedKvCache.QUERY_TILE * stride);
+        int qDim = config.queryDim();
+        int outDim = config.attentionOutDim();
+        for (int j = 0; j < group; j++) {
+            int head = g * group + j;
+            int q0 = t * qDim + head * hd;
+            cache.keyScores4(l, table, g, len, a.q, q0, q0 + qDim, q0 + 2 * qDim, q0 + 3 * qDim, attentionScale,
+                    scores, stride);
+            int o0 = t * outDim + head * vd;
+            for (int i = 0; i < PagedKvCache.QUERY_TILE; i++) {
+                VectorOps.softmax(scores, i * stride, len + i);
+                Arrays.fill(a.att, o0 + i * outDim, o0 + i * outDim + vd, 0f);
             }
-        });
+            cache.accumulateValues4(l, table, g, len, scores, stride, a.att, o0, o0 + outDim, o0 + 2 * outDim,
+                    o0 + 3 * outDim);
+        }
     }
 
     private float[] scores(int size) {

@@ -83,6 +83,61 @@ class PagedKvCacheTest {
         }
     }
 
+    /**
+     * Four consecutive query tokens of a prompt attended to together give exactly the bits of four single-query calls:
+     * query i's scores over its own positions [0, len + i), and its weighted sum of values over them.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"64,16,false", "64,16,true", "64,32,true", "128,16,true", "64,64,false"})
+    void fourQueriesAtOnceMatchFourSingleQueries(int headDim, int blockSize, boolean f16) {
+        ModelConfig config = new ModelConfig(Architecture.LLAMA, 2 * headDim, 2, 2, 2, headDim, headDim, 128, 100, 512,
+                10000f, headDim, 1f, 1e-5f);
+        int blocks = 9;
+        PagedKvCache cache = new PagedKvCache(config, blocks, blockSize, f16);
+        assertThat(cache.hasQueryTile()).isTrue();
+        int[] table = {7, 2, 5, 0, 8, 1, 6, 3, 4};
+        SplittableRandom rnd = new SplittableRandom(headDim * 17L + blockSize);
+        int kv = 2 * headDim;
+        for (int p = 0; p < blocks * blockSize; p++) {
+            cache.store(1, table[p / blockSize], p % blockSize, random(rnd, kv), 0, random(rnd, kv), 0);
+        }
+        int capacity = blocks * blockSize;
+        for (int len : new int[]{1, 2, 13, 16, 17, 30, 31, 32, 33, 64, 65, 100, capacity - 3}) {
+            for (int head = 0; head < 2; head++) {
+                float[] q = random(rnd, 4 * headDim);
+                float[] tiled = new float[4 * capacity];
+                cache.keyScores4(1, table, head, len, q, 0, headDim, 2 * headDim, 3 * headDim, 0.125f, tiled, capacity);
+                float[] weights = new float[4 * capacity];
+                for (int i = 0; i < 4; i++) {
+                    float[] single = new float[capacity];
+                    cache.keyScores(1, table, head, len + i, q, i * headDim, 0.125f, single);
+                    assertThat(Arrays.copyOfRange(tiled, i * capacity, i * capacity + len + i))
+                            .as("scores of query %d, len %d head %d", i, len + i, head)
+                            .isEqualTo(Arrays.copyOf(single, len + i));
+                    System.arraycopy(random(rnd, len + i), 0, weights, i * capacity, len + i);
+                }
+                float[] outTiled = random(rnd, 4 * headDim + 3);
+                float[] outSingle = outTiled.clone();
+                cache.accumulateValues4(1, table, head, len, weights, capacity, outTiled, 3, 3 + headDim,
+                        3 + 2 * headDim, 3 + 3 * headDim);
+                for (int i = 0; i < 4; i++) {
+                    cache.accumulateValues(1, table, head, len + i, Arrays.copyOfRange(weights, i * capacity, (i + 1) * capacity),
+                            outSingle, 3 + i * headDim);
+                }
+                assertThat(outTiled).as("values, len %d head %d", len, head).isEqualTo(outSingle);
+            }
+        }
+    }
+
+    @Test
+    void theFourQueryPathNeedsWholeVectorsPerBlock() {
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        assertThat(new PagedKvCache(CONFIG, 3, BLOCK, true).hasQueryTile()).as("blocks of 40").isFalse();
+        ModelConfig config = new ModelConfig(Architecture.LLAMA, 128, 2, 2, 2, 64, 64, 128, 100, 512, 10000f, 64, 1f, 1e-5f);
+        assertThat(new PagedKvCache(config, 3, lanes * 2, true).hasQueryTile()).isTrue();
+        assertThat(new PagedKvCache(config, 3, lanes + 1, true).hasQueryTile()).isFalse();
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void valuesAccumulateInPositionOrderOntoTheOutput(boolean f16) {
