@@ -316,17 +316,18 @@ public final class PagedKvCache implements KvCache {
     }
 
     /**
-     * {@link #keyScores(int, int[], int, int, float[], int, float, float[])} for four query vectors at once (the
-     * queries of four consecutive tokens of one sequence, in a prompt): query i attends to positions
-     * {@code [0, len + i)}, and its scores go to {@code scores[i · stride ..]}. Each loaded key vector is widened once for the four queries instead
+     * {@link #keyScores(int, int[], int, int, float[], int, float, float[])} for four query vectors that read the same
+     * keys: the queries of four consecutive tokens of one sequence ({@code step} 1: query i attends to positions
+     * {@code [0, len + i)}), or four query heads of one token sharing this KV head ({@code step} 0: all attend to
+     * {@code [0, len)}). Query i's scores go to {@code scores[i · stride ..]}. Each loaded key vector is widened once for the four queries instead
      * of once per query; each score is still the same fma chain over the head dimension, so the bits are those of
      * four single-query calls (positions a query does not attend to are computed and left for the caller to ignore).
      * Only when {@link #hasQueryTile()}.
      */
-    void keyScores4(int layer, int[] table, int kvHead, int len, float[] q, int q0, int q1, int q2, int q3, float scale,
-                    float[] scores, int stride) {
+    void keyScores4(int layer, int[] table, int kvHead, int len, int step, float[] q, int q0, int q1, int q2, int q3,
+                    float scale, float[] scores, int stride) {
         long rowBytes = blockSize * elementBytes;
-        int vectors = (len + QUERY_TILE - 1 + L - 1) / L;
+        int vectors = (len + (QUERY_TILE - 1) * step + L - 1) / L;
         int v = 0;
         for (; v + 2 <= vectors; v += 2) {
             long at0 = keyVector(layer, table, kvHead, v), at1 = keyVector(layer, table, kvHead, v + 1);
@@ -368,16 +369,16 @@ public final class PagedKvCache implements KvCache {
     }
 
     /**
-     * {@link #accumulateValues(int, int[], int, int, float[], float[], int)} for four consecutive query tokens of one
-     * sequence: query i attends to positions {@code [0, len + i)} with weights {@code weights[i · stride + p]} and
-     * accumulates into {@code out[outOff_i ..]}. Each loaded value vector is widened once for the queries that attend
+     * {@link #accumulateValues(int, int[], int, int, float[], float[], int)} for the four queries of
+     * {@link #keyScores4}: query i attends to positions {@code [0, len + i · step)} with weights
+     * {@code weights[i · stride + p]} and accumulates into {@code out[o_i ..]}. Each loaded value vector is widened once for the queries that attend
      * to it; every output element still adds its positions in order, so the bits are those of four single calls.
      * Only when {@link #hasQueryTile()}.
      */
-    void accumulateValues4(int layer, int[] table, int kvHead, int len, float[] weights, int stride, float[] out,
-                           int o0, int o1, int o2, int o3) {
+    void accumulateValues4(int layer, int[] table, int kvHead, int len, int step, float[] weights, int stride,
+                           float[] out, int o0, int o1, int o2, int o3) {
         long rowBytes = valueDim * elementBytes;
-        long step = L * elementBytes;
+        long half = L * elementBytes;
         int w1 = stride, w2 = 2 * stride, w3 = 3 * stride;
         for (int e = 0; e < valueDim; e += 2 * L) {
             // Two value vectors × four queries per pass: eight chains.
@@ -385,22 +386,22 @@ public final class PagedKvCache implements KvCache {
             FloatVector a1 = FloatVector.fromArray(F, out, o1 + e), b1 = FloatVector.fromArray(F, out, o1 + e + L);
             FloatVector a2 = FloatVector.fromArray(F, out, o2 + e), b2 = FloatVector.fromArray(F, out, o2 + e + L);
             FloatVector a3 = FloatVector.fromArray(F, out, o3 + e), b3 = FloatVector.fromArray(F, out, o3 + e + L);
-            int end = len + QUERY_TILE - 1;
+            int len1 = len + step, len2 = len1 + step, end = len2 + step;
             for (int b = 0, p = 0; p < end; b++) {
                 long at = values(layer, table[b], kvHead) + e * elementBytes;
                 for (int blockEnd = Math.min(end, p + blockSize); p < blockEnd; p++, at += rowBytes) {
-                    FloatVector v0 = load(at), v1 = load(at + step);
+                    FloatVector v0 = load(at), v1 = load(at + half);
                     if (p < len) {
                         FloatVector w = FloatVector.broadcast(F, weights[p]);
                         a0 = v0.fma(w, a0);
                         b0 = v1.fma(w, b0);
                     }
-                    if (p < len + 1) {
+                    if (p < len1) {
                         FloatVector w = FloatVector.broadcast(F, weights[w1 + p]);
                         a1 = v0.fma(w, a1);
                         b1 = v1.fma(w, b1);
                     }
-                    if (p < len + 2) {
+                    if (p < len2) {
                         FloatVector w = FloatVector.broadcast(F, weights[w2 + p]);
                         a2 = v0.fma(w, a2);
                         b2 = v1.fma(w, b2);

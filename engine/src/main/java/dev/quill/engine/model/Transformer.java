@@ -310,8 +310,21 @@ public final class Transformer implements LanguageModel {
         int len = a.pos[t] + 1;
         int blocks = (len + bs - 1) / bs;
         int[] table = a.blockTable[t];
-        float[] scores = scores(blocks * bs);
-        for (int j = 0; j < group; j++) {
+        int stride = blocks * bs;
+        int four = cache.hasQueryTile() ? group / PagedKvCache.QUERY_TILE * PagedKvCache.QUERY_TILE : 0;
+        float[] scores = scores(four > 0 ? PagedKvCache.QUERY_TILE * stride : stride);
+        // Query heads that share this KV head (grouped-query attention) four at a time, reading the keys and values once.
+        for (int j = 0; j < four; j += PagedKvCache.QUERY_TILE) {
+            int head = g * group + j;
+            int q0 = t * config.queryDim() + head * hd;
+            cache.keyScores4(l, table, g, len, 0, a.q, q0, q0 + hd, q0 + 2 * hd, q0 + 3 * hd, attentionScale, scores,
+                    stride);
+            int o0 = t * config.attentionOutDim() + head * vd;
+            for (int i = 0; i < PagedKvCache.QUERY_TILE; i++) VectorOps.softmax(scores, i * stride, len);
+            Arrays.fill(a.att, o0, o0 + PagedKvCache.QUERY_TILE * vd, 0f);
+            cache.accumulateValues4(l, table, g, len, 0, scores, stride, a.att, o0, o0 + vd, o0 + 2 * vd, o0 + 3 * vd);
+        }
+        for (int j = four; j < group; j++) {
             int head = g * group + j;
             int qOff = t * config.queryDim() + head * hd;
             cache.keyScores(l, table, g, len, a.q, qOff, attentionScale, scores);
@@ -341,14 +354,14 @@ public final class Transformer implements LanguageModel {
         for (int j = 0; j < group; j++) {
             int head = g * group + j;
             int q0 = t * qDim + head * hd;
-            cache.keyScores4(l, table, g, len, a.q, q0, q0 + qDim, q0 + 2 * qDim, q0 + 3 * qDim, attentionScale,
+            cache.keyScores4(l, table, g, len, 1, a.q, q0, q0 + qDim, q0 + 2 * qDim, q0 + 3 * qDim, attentionScale,
                     scores, stride);
             int o0 = t * outDim + head * vd;
             for (int i = 0; i < PagedKvCache.QUERY_TILE; i++) {
                 VectorOps.softmax(scores, i * stride, len + i);
                 Arrays.fill(a.att, o0 + i * outDim, o0 + i * outDim + vd, 0f);
             }
-            cache.accumulateValues4(l, table, g, len, scores, stride, a.att, o0, o0 + outDim, o0 + 2 * outDim,
+            cache.accumulateValues4(l, table, g, len, 1, scores, stride, a.att, o0, o0 + outDim, o0 + 2 * outDim,
                     o0 + 3 * outDim);
         }
     }

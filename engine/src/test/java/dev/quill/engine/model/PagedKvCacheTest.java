@@ -84,19 +84,21 @@ class PagedKvCacheTest {
     }
 
     /**
-     * Four consecutive query tokens of a prompt attended to together give exactly the bits of four single-query calls:
-     * query i's scores over its own positions [0, len + i), and its weighted sum of values over them.
+     * Four queries attended to together give exactly the bits of four single-query calls: four consecutive tokens of a
+     * prompt (step 1: query i over its own positions [0, len + i)) and four query heads of one token sharing a KV head
+     * (step 0: all over [0, len)), scores and weighted sums of values.
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"64,16,false", "64,16,true", "64,32,true", "128,16,true", "64,64,false"})
-    void fourQueriesAtOnceMatchFourSingleQueries(int headDim, int blockSize, boolean f16) {
+    @org.junit.jupiter.params.provider.CsvSource({"64,16,false,1", "64,16,true,1", "64,32,true,1", "128,16,true,1",
+            "64,64,false,1", "64,16,true,0", "128,32,false,0"})
+    void fourQueriesAtOnceMatchFourSingleQueries(int headDim, int blockSize, boolean f16, int step) {
         ModelConfig config = new ModelConfig(Architecture.LLAMA, 2 * headDim, 2, 2, 2, headDim, headDim, 128, 100, 512,
                 10000f, headDim, 1f, 1e-5f);
         int blocks = 9;
         PagedKvCache cache = new PagedKvCache(config, blocks, blockSize, f16);
         assertThat(cache.hasQueryTile()).isTrue();
         int[] table = {7, 2, 5, 0, 8, 1, 6, 3, 4};
-        SplittableRandom rnd = new SplittableRandom(headDim * 17L + blockSize);
+        SplittableRandom rnd = new SplittableRandom(headDim * 17L + blockSize + step);
         int kv = 2 * headDim;
         for (int p = 0; p < blocks * blockSize; p++) {
             cache.store(1, table[p / blockSize], p % blockSize, random(rnd, kv), 0, random(rnd, kv), 0);
@@ -106,23 +108,25 @@ class PagedKvCacheTest {
             for (int head = 0; head < 2; head++) {
                 float[] q = random(rnd, 4 * headDim);
                 float[] tiled = new float[4 * capacity];
-                cache.keyScores4(1, table, head, len, q, 0, headDim, 2 * headDim, 3 * headDim, 0.125f, tiled, capacity);
+                cache.keyScores4(1, table, head, len, step, q, 0, headDim, 2 * headDim, 3 * headDim, 0.125f, tiled,
+                        capacity);
                 float[] weights = new float[4 * capacity];
                 for (int i = 0; i < 4; i++) {
+                    int own = len + i * step;
                     float[] single = new float[capacity];
-                    cache.keyScores(1, table, head, len + i, q, i * headDim, 0.125f, single);
-                    assertThat(Arrays.copyOfRange(tiled, i * capacity, i * capacity + len + i))
-                            .as("scores of query %d, len %d head %d", i, len + i, head)
-                            .isEqualTo(Arrays.copyOf(single, len + i));
-                    System.arraycopy(random(rnd, len + i), 0, weights, i * capacity, len + i);
+                    cache.keyScores(1, table, head, own, q, i * headDim, 0.125f, single);
+                    assertThat(Arrays.copyOfRange(tiled, i * capacity, i * capacity + own))
+                            .as("scores of query %d, len %d head %d", i, own, head)
+                            .isEqualTo(Arrays.copyOf(single, own));
+                    System.arraycopy(random(rnd, own), 0, weights, i * capacity, own);
                 }
                 float[] outTiled = random(rnd, 4 * headDim + 3);
                 float[] outSingle = outTiled.clone();
-                cache.accumulateValues4(1, table, head, len, weights, capacity, outTiled, 3, 3 + headDim,
+                cache.accumulateValues4(1, table, head, len, step, weights, capacity, outTiled, 3, 3 + headDim,
                         3 + 2 * headDim, 3 + 3 * headDim);
                 for (int i = 0; i < 4; i++) {
-                    cache.accumulateValues(1, table, head, len + i, Arrays.copyOfRange(weights, i * capacity, (i + 1) * capacity),
-                            outSingle, 3 + i * headDim);
+                    cache.accumulateValues(1, table, head, len + i * step,
+                            Arrays.copyOfRange(weights, i * capacity, (i + 1) * capacity), outSingle, 3 + i * headDim);
                 }
                 assertThat(outTiled).as("values, len %d head %d", len, head).isEqualTo(outSingle);
             }

@@ -22,6 +22,8 @@ final class TestModels {
     enum Variant {
         /** Llama with grouped-query attention (4 query heads share 2 KV heads) and a separate output matrix. */
         LLAMA_GQA(Architecture.LLAMA, ModelShape.TINY, false, false),
+        /** Llama with all 4 query heads on one KV head: attention takes the four heads of a token together. */
+        LLAMA_ONE_KV_HEAD(Architecture.LLAMA, ModelShape.TINY.withKvHeads(1), false, false),
         /** Llama 3.1-style rope frequency factors, tied embeddings, one KV head per query head. */
         LLAMA_ROPE_FACTORS_TIED(Architecture.LLAMA, ModelShape.TINY.withKvHeads(4), true, true),
         /** Qwen2 with Q/K/V biases, NeoX rope, tied embeddings. */

@@ -111,6 +111,41 @@ class TransformerTest {
         }
     }
 
+    /**
+     * With blocks of whole vectors, attention takes four queries at a time (four consecutive prompt tokens, or four
+     * query heads sharing a KV head); with blocks of 12 positions (not a multiple of any vector width) it takes one at
+     * a time. Both compute every score and every output element in the same order, so the logits are bit-identical:
+     * for a prompt, for single decode steps, and for a 4-token chunk after it (as speculative decoding verifies).
+     */
+    @ParameterizedTest
+    @EnumSource(Variant.class)
+    void attentionGivesTheSameBitsWithOrWithoutQueryTiles(Variant variant) {
+        try (Transformer model = Models.load(TestModels.file(variant, GgmlType.Q8_0), POOL)) {
+            int v = model.vocabSize();
+            int[] prompt = randomTokens(37, v, 9);
+            int[] next = randomTokens(9, v, 10);
+            for (boolean f16 : new boolean[] {false, true}) {
+                PagedKvCache tiled = model.createKvCache(4, 32, f16);
+                PagedKvCache plain = model.createKvCache(6, 12, f16);
+                assertThat(tiled.hasQueryTile()).isTrue();
+                assertThat(plain.hasQueryTile()).isFalse();
+                int[] tiledTable = {3, 0, 2, 1};
+                int[] plainTable = {5, 1, 4, 0, 2, 3};
+                assertArrayEquals(model.forward(List.of(new SequenceChunk(prompt, 0, plainTable, true)), plain),
+                        model.forward(List.of(new SequenceChunk(prompt, 0, tiledTable, true)), tiled), "prompt");
+                int pos = prompt.length;
+                for (int i = 0; i < 5; i++, pos++) {
+                    int[] token = {next[i]};
+                    assertArrayEquals(model.forward(List.of(new SequenceChunk(token, pos, plainTable, false)), plain),
+                            model.forward(List.of(new SequenceChunk(token, pos, tiledTable, false)), tiled), "step " + i);
+                }
+                int[] four = Arrays.copyOfRange(next, 5, 9);
+                assertArrayEquals(model.forward(List.of(new SequenceChunk(four, pos, plainTable, true)), plain),
+                        model.forward(List.of(new SequenceChunk(four, pos, tiledTable, true)), tiled), "four-token chunk");
+            }
+        }
+    }
+
     @Test
     void shuffledBlockTablesGiveTheSameLogitsAsContiguousBlocks() {
         try (Transformer model = Models.load(TestModels.file(Variant.QWEN3_QK_NORM, GgmlType.F16), POOL)) {
