@@ -46,6 +46,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void depthFillsEverySequencesCacheFirstAndNamesTheTests() {
+        Path model = dir.resolve("tiny.gguf");
+        new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(2).write(model, m -> { });
+
+        GenerateCommandTest.Run r = GenerateCommandTest.run("bench", "-m", model.toString(), "-p", "8", "-n", "4",
+                "-b", "2", "-d", "40", "-r", "1", "-t", "1", "--no-warmup");
+
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("\\| +pp8 @ d40 \\| +[0-9.]+ ± +[0-9.]+ \\|")
+                .containsPattern("\\| +tg4x2 @ d40 \\| +[0-9.]+ ± +[0-9.]+ \\|");
+        assertThat(r.err()).contains("filling the KV cache: 40 tokens × 2 sequences");
+
+        GenerateCommandTest.Run tooDeep = GenerateCommandTest.run("bench", "-m", model.toString(), "-d", "500", "-p", "16",
+                "-n", "0", "--no-warmup");
+        assertThat(tooDeep.exit()).isEqualTo(2);
+        assertThat(tooDeep.err()).contains("--depth 500", "context of 512");
+    }
+
+    @Test
     void skipsATestOfZeroTokensAndRejectsNonsense() {
         Path model = dir.resolve("tiny.gguf");
         new RandomModel(Architecture.LLAMA, ModelShape.TINY, GgmlType.Q8_0).seed(2).write(model, m -> { });
