@@ -268,13 +268,8 @@ public final class Transformer implements LanguageModel {
         pool.parallelFor(pool.threads(), worker -> {
             for (int item; (item = next.getAndIncrement()) < items; ) {
                 int first = a.groupStart[item / kvHeads];
-                int count = a.groupStart[item / kvHeads + 1] - first;
-                int g = item % kvHeads;
-                if (count == PagedKvCache.QUERY_TILE) {
-                    attendFour(l, first, g, cache);
-                } else {
-                    for (int t = first; t < first + count; t++) attend(l, t, g, cache);
-                }
+                boolean four = a.groupStart[item / kvHeads + 1] - first == PagedKvCache.QUERY_TILE;
+                attend(l, first, four, item % kvHeads, cache);
             }
         });
     }
@@ -300,70 +295,68 @@ public final class Transformer implements LanguageModel {
         return groups;
     }
 
-    /** Token t's attention for the query heads of KV head g, into {@code att}. */
-    private void attend(int l, int t, int g, PagedKvCache cache) {
+    /**
+     * Token t's attention for the query heads of KV head g, into {@code att}; with {@code fourTokens}, that of tokens
+     * t .. t+3 of one sequence, each key and value vector read and widened once for the four (see
+     * {@link PagedKvCache#keyScores4}). The results are bit-identical either way.
+     */
+    private void attend(int l, int t, boolean fourTokens, int g, PagedKvCache cache) {
         Activations a = act;
         int group = config.groupSize();
         int hd = config.headDim();
         int vd = config.valueDim();
         int bs = cache.blockSize();
         int len = a.pos[t] + 1;
-        int blocks = (len + bs - 1) / bs;
         int[] table = a.blockTable[t];
-        int stride = blocks * bs;
+        int qDim = config.queryDim();
+        int outDim = config.attentionOutDim();
+        if (fourTokens) {
+            int stride = (len + PagedKvCache.QUERY_TILE - 1 + bs - 1) / bs * bs;
+            float[] scores = scores(PagedKvCache.QUERY_TILE * stride);
+            for (int j = 0; j < group; j++) {
+                int head = g * group + j;
+                attendFourQueries(l, table, g, len, 1, t * qDim + head * hd, qDim, t * outDim + head * vd, outDim,
+                        scores, stride, cache);
+            }
+            return;
+        }
+        int stride = (len + bs - 1) / bs * bs;
         int four = cache.hasQueryTile() ? group / PagedKvCache.QUERY_TILE * PagedKvCache.QUERY_TILE : 0;
         float[] scores = scores(four > 0 ? PagedKvCache.QUERY_TILE * stride : stride);
         // Query heads that share this KV head (grouped-query attention) four at a time, reading the keys and values once.
         for (int j = 0; j < four; j += PagedKvCache.QUERY_TILE) {
             int head = g * group + j;
-            int q0 = t * config.queryDim() + head * hd;
-            cache.keyScores4(l, table, g, len, 0, a.q, q0, q0 + hd, q0 + 2 * hd, q0 + 3 * hd, attentionScale, scores,
-                    stride);
-            int o0 = t * config.attentionOutDim() + head * vd;
-            for (int i = 0; i < PagedKvCache.QUERY_TILE; i++) VectorOps.softmax(scores, i * stride, len);
-            Arrays.fill(a.att, o0, o0 + PagedKvCache.QUERY_TILE * vd, 0f);
-            cache.accumulateValues4(l, table, g, len, 0, scores, stride, a.att, o0, o0 + vd, o0 + 2 * vd, o0 + 3 * vd);
+            attendFourQueries(l, table, g, len, 0, t * qDim + head * hd, hd, t * outDim + head * vd, vd, scores, stride,
+                    cache);
         }
         for (int j = four; j < group; j++) {
             int head = g * group + j;
-            int qOff = t * config.queryDim() + head * hd;
+            int qOff = t * qDim + head * hd;
             cache.keyScores(l, table, g, len, a.q, qOff, attentionScale, scores);
             VectorOps.softmax(scores, 0, len);
-            int outOff = t * config.attentionOutDim() + head * vd;
+            int outOff = t * outDim + head * vd;
             Arrays.fill(a.att, outOff, outOff + vd, 0f);
             cache.accumulateValues(l, table, g, len, scores, a.att, outOff);
         }
     }
 
     /**
-     * {@link #attend} for the four consecutive tokens of one sequence starting at {@code t}: each key and value vector
-     * is read and widened once for the four (see {@link PagedKvCache#keyScores4}); the results are bit-identical.
+     * Four queries against KV head g at once: query i at {@code q[q0 + i · qStep]} attends to positions
+     * {@code [0, len + i · step)} and writes its output to {@code att[o0 + i · oStep]}; {@code scores} holds four
+     * rows {@code stride} apart.
      */
-    private void attendFour(int l, int t, int g, PagedKvCache cache) {
+    private void attendFourQueries(int l, int[] table, int g, int len, int step, int q0, int qStep, int o0, int oStep,
+                                   float[] scores, int stride, PagedKvCache cache) {
         Activations a = act;
-        int group = config.groupSize();
-        int hd = config.headDim();
         int vd = config.valueDim();
-        int bs = cache.blockSize();
-        int len = a.pos[t] + 1;
-        int stride = (len + PagedKvCache.QUERY_TILE - 1 + bs - 1) / bs * bs;
-        int[] table = a.blockTable[t];
-        float[] scores = scores(PagedKvCache.QUERY_TILE * stride);
-        int qDim = config.queryDim();
-        int outDim = config.attentionOutDim();
-        for (int j = 0; j < group; j++) {
-            int head = g * group + j;
-            int q0 = t * qDim + head * hd;
-            cache.keyScores4(l, table, g, len, 1, a.q, q0, q0 + qDim, q0 + 2 * qDim, q0 + 3 * qDim, attentionScale,
-                    scores, stride);
-            int o0 = t * outDim + head * vd;
-            for (int i = 0; i < PagedKvCache.QUERY_TILE; i++) {
-                VectorOps.softmax(scores, i * stride, len + i);
-                Arrays.fill(a.att, o0 + i * outDim, o0 + i * outDim + vd, 0f);
-            }
-            cache.accumulateValues4(l, table, g, len, 1, scores, stride, a.att, o0, o0 + outDim, o0 + 2 * outDim,
-                    o0 + 3 * outDim);
+        cache.keyScores4(l, table, g, len, step, a.q, q0, q0 + qStep, q0 + 2 * qStep, q0 + 3 * qStep, attentionScale,
+                scores, stride);
+        for (int i = 0; i < PagedKvCache.QUERY_TILE; i++) {
+            VectorOps.softmax(scores, i * stride, len + i * step);
+            Arrays.fill(a.att, o0 + i * oStep, o0 + i * oStep + vd, 0f);
         }
+        cache.accumulateValues4(l, table, g, len, step, scores, stride, a.att, o0, o0 + oStep, o0 + 2 * oStep,
+                o0 + 3 * oStep);
     }
 
     private float[] scores(int size) {
