@@ -131,8 +131,20 @@ class TransformerTest {
                 assertThat(plain.hasQueryTile()).isFalse();
                 int[] tiledTable = {3, 0, 2, 1};
                 int[] plainTable = {5, 1, 4, 0, 2, 3};
-                assertArrayEquals(model.forward(List.of(new SequenceChunk(prompt, 0, plainTable, true)), plain),
-                        model.forward(List.of(new SequenceChunk(prompt, 0, tiledTable, true)), tiled), "prompt");
+                float[] whole = model.forward(List.of(new SequenceChunk(prompt, 0, plainTable, true)), plain);
+                assertArrayEquals(whole, model.forward(List.of(new SequenceChunk(prompt, 0, tiledTable, true)), tiled),
+                        "prompt");
+                // The same prompt in chunks, so that groups of four start at positions off any vector or block edge.
+                PagedKvCache chunked = model.createKvCache(4, 32, f16);
+                int start = 0;
+                for (int size : new int[] {7, 5, 9, 16}) {
+                    int[] part = Arrays.copyOfRange(prompt, start, start + size);
+                    float[] logits = model.forward(List.of(new SequenceChunk(part, start, tiledTable, true)), chunked);
+                    for (int i = 0; i < size; i++) {
+                        assertArrayEquals(row(whole, start + i, v), row(logits, i, v), "prompt token " + (start + i));
+                    }
+                    start += size;
+                }
                 int pos = prompt.length;
                 for (int i = 0; i < 5; i++, pos++) {
                     int[] token = {next[i]};
