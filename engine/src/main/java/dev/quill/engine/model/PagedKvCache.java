@@ -319,9 +319,10 @@ public final class PagedKvCache implements KvCache {
      * {@link #keyScores(int, int[], int, int, float[], int, float, float[])} for four query vectors that read the same
      * keys: the queries of four consecutive tokens of one sequence ({@code step} 1: query i attends to positions
      * {@code [0, len + i)}), or four query heads of one token sharing this KV head ({@code step} 0: all attend to
-     * {@code [0, len)}). Query i's scores go to {@code scores[i · stride ..]}. Each loaded key vector is widened once for the four queries instead
-     * of once per query; each score is still the same fma chain over the head dimension, so the bits are those of
-     * four single-query calls (positions a query does not attend to are computed and left for the caller to ignore).
+     * {@code [0, len)}). Query i's scores go to {@code scores[i · stride ..]}. Each loaded key vector is widened once
+     * for the four queries instead of once per query; each score is still the same fma chain over the head dimension,
+     * so the bits are those of four single-query calls (positions a query does not attend to are computed and left
+     * for the caller to ignore).
      * Only when {@link #hasQueryTile()}.
      */
     void keyScores4(int layer, int[] table, int kvHead, int len, int step, float[] q, int q0, int q1, int q2, int q3,
@@ -371,8 +372,9 @@ public final class PagedKvCache implements KvCache {
     /**
      * {@link #accumulateValues(int, int[], int, int, float[], float[], int)} for the four queries of
      * {@link #keyScores4}: query i attends to positions {@code [0, len + i · step)} with weights
-     * {@code weights[i · stride + p]} and accumulates into {@code out[o_i ..]}. Each loaded value vector is widened once for the queries that attend
-     * to it; every output element still adds its positions in order, so the bits are those of four single calls.
+     * {@code weights[i · stride + p]} and accumulates into {@code out[o_i ..]}. Each loaded value vector is widened
+     * once for the queries that attend to it; every output element still adds its positions in order, so the bits are
+     * those of four single calls.
      * Only when {@link #hasQueryTile()}.
      */
     void accumulateValues4(int layer, int[] table, int kvHead, int len, int step, float[] weights, int stride,
