@@ -143,12 +143,7 @@ public final class BenchCommand implements Callable<Integer> {
             rates[i] = tokens / run.applyAsDouble(tokens);
             err.printf(Locale.ROOT, "%s: run %d/%d: %.2f tokens/s%n", test, i + 1, repetitions, rates[i]);
         }
-        double mean = 0;
-        for (double r : rates) mean += r / repetitions;
-        double squares = 0;
-        for (double r : rates) squares += (r - mean) * (r - mean);
-        double sd = repetitions > 1 ? Math.sqrt(squares / (repetitions - 1)) : 0;
-        return String.format(Locale.ROOT, " %5s | %8.2f ± %5.2f |", test, mean, sd);
+        return String.format(Locale.ROOT, " %5s | %8.2f ± %5.2f |", test, Stats.mean(rates), Stats.sd(rates));
     }
 
     private static String size(long bytes) {

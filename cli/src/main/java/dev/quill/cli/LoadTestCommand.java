@@ -132,8 +132,8 @@ public final class LoadTestCommand implements Callable<Integer> {
                 all.addAll(samples);
                 aggregates[r] = aggregate(samples);
                 out.printf(Locale.ROOT, "%4d %5d %7.2f %7d %9.2f %12.2f %12.2f %11.0f %11.0f%n", c, r, wall(samples),
-                        samples.stream().mapToInt(Sample::generated).sum(), aggregates[r], mean(streamRates(samples)),
-                        mean(decodeRates(samples)), percentile(ttftsMs(samples), 50), percentile(ttftsMs(samples), 95));
+                        samples.stream().mapToInt(Sample::generated).sum(), aggregates[r], Stats.mean(streamRates(samples)),
+                        Stats.mean(decodeRates(samples)), Stats.percentile(ttftsMs(samples), 50), Stats.percentile(ttftsMs(samples), 95));
                 out.flush();
                 int round = r;
                 samples.stream().filter(s -> s.error() != null).findFirst()
@@ -141,8 +141,8 @@ public final class LoadTestCommand implements Callable<Integer> {
             }
             long incomplete = all.stream().filter(s -> s.error() != null || s.generated() != maxTokens).count();
             summary.add(String.format(Locale.ROOT, "%4d %9.2f ± %-6.2f %12.2f %12.2f %11.0f %11.0f %10d", c,
-                    mean(aggregates), sd(aggregates), mean(streamRates(all)), mean(decodeRates(all)),
-                    percentile(ttftsMs(all), 50), percentile(ttftsMs(all), 95), incomplete));
+                    Stats.mean(aggregates), Stats.sd(aggregates), Stats.mean(streamRates(all)), Stats.mean(decodeRates(all)),
+                    Stats.percentile(ttftsMs(all), 50), Stats.percentile(ttftsMs(all), 95), incomplete));
         }
         out.println();
         out.println("# summary");
@@ -253,26 +253,5 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     static double[] ttftsMs(List<Sample> samples) {
         return samples.stream().filter(s -> !Double.isNaN(s.ttft())).mapToDouble(s -> s.ttft() * 1000).toArray();
-    }
-
-    static double mean(double[] xs) {
-        return xs.length == 0 ? Double.NaN : Arrays.stream(xs).sum() / xs.length;
-    }
-
-    static double sd(double[] xs) {
-        if (xs.length < 2) return 0;
-        double m = mean(xs);
-        return Math.sqrt(Arrays.stream(xs).map(x -> (x - m) * (x - m)).sum() / (xs.length - 1));
-    }
-
-    /** The p-th percentile with linear interpolation between the two nearest ranks (as load.py computes it). */
-    static double percentile(double[] xs, double p) {
-        if (xs.length == 0) return Double.NaN;
-        double[] sorted = xs.clone();
-        Arrays.sort(sorted);
-        double k = (sorted.length - 1) * p / 100.0;
-        int f = (int) k;
-        int c = Math.min(f + 1, sorted.length - 1);
-        return sorted[f] + (sorted[c] - sorted[f]) * (k - f);
     }
 }

@@ -382,13 +382,13 @@ public final class PagedKvCache implements KvCache {
         long rowBytes = valueDim * elementBytes;
         long half = L * elementBytes;
         int w1 = stride, w2 = 2 * stride, w3 = 3 * stride;
+        int len1 = len + step, len2 = len1 + step, end = len2 + step;
         for (int e = 0; e < valueDim; e += 2 * L) {
             // Two value vectors × four queries per pass: eight chains.
             FloatVector a0 = FloatVector.fromArray(F, out, o0 + e), b0 = FloatVector.fromArray(F, out, o0 + e + L);
             FloatVector a1 = FloatVector.fromArray(F, out, o1 + e), b1 = FloatVector.fromArray(F, out, o1 + e + L);
             FloatVector a2 = FloatVector.fromArray(F, out, o2 + e), b2 = FloatVector.fromArray(F, out, o2 + e + L);
             FloatVector a3 = FloatVector.fromArray(F, out, o3 + e), b3 = FloatVector.fromArray(F, out, o3 + e + L);
-            int len1 = len + step, len2 = len1 + step, end = len2 + step;
             for (int b = 0, p = 0; p < end; b++) {
                 long at = values(layer, table[b], kvHead) + e * elementBytes;
                 for (int blockEnd = Math.min(end, p + blockSize); p < blockEnd; p++, at += rowBytes) {
