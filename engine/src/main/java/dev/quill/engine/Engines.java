@@ -55,7 +55,7 @@ public final class Engines {
             Metadata md = file.metadata();
             Tokenizer tokenizer = Tokenizers.fromMetadata(md);
             model = Models.load(file, pool);
-            Scheduler scheduler = new Scheduler(model, tokenizer, options);
+            Scheduler scheduler = new Scheduler(model, tokenizer, options, pool::offload);
             // After the options proved to fit the model, before the engine loop starts using the pool.
             if (options.warmup()) warmUp(file, tokenizer, pool, options, progress);
             String fileName = path.getFileName().toString();

@@ -22,7 +22,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -59,6 +61,9 @@ public final class Scheduler implements Runnable {
     private final int maxQueue;
     private final int speculativeTokens;
     private final Set<Integer> endOfGeneration;
+    private final Executor delivery;
+    /** This step's listener calls, made together when it ends (engine thread only). */
+    private final List<Runnable> outbox = new ArrayList<>();
 
     // Shared with submitting threads.
     private final ReentrantLock lock = new ReentrantLock();
@@ -85,12 +90,25 @@ public final class Scheduler implements Runnable {
     private final Speculation guessRecord = new Speculation();
 
     /**
+     * A scheduler that calls its listeners on the engine thread itself, as soon as each event happens.
+     *
+     * @throws IllegalArgumentException when the KV cache budget cannot hold even one block
+     */
+    public Scheduler(LanguageModel model, Tokenizer tokenizer, EngineOptions options) {
+        this(model, tokenizer, options, Runnable::run);
+    }
+
+    /**
      * Sizes the KV cache from {@code options.kvCacheBytes()} (but no larger than {@code maxSequences} sequences at
-     * full context) and creates it.
+     * full context) and creates it. A step's listener calls are handed to {@code delivery} together when the step
+     * ends; it must run tasks one at a time, in order. A thread that is idle between forward passes suits it
+     * ({@code ThreadPool.offload}): the client threads the calls wake tend to be run by the OS on the waking thread's
+     * core, and on the engine loop's core they would hold up the next pass (see docs/performance.md).
      *
      * @throws IllegalArgumentException when the budget cannot hold even one block
      */
-    public Scheduler(LanguageModel model, Tokenizer tokenizer, EngineOptions options) {
+    public Scheduler(LanguageModel model, Tokenizer tokenizer, EngineOptions options, Executor delivery) {
+        this.delivery = Objects.requireNonNull(delivery, "delivery");
         this.model = model;
         this.tokenizer = tokenizer;
         this.vocab = model.vocabSize();
@@ -176,12 +194,14 @@ public final class Scheduler implements Runnable {
                 } catch (RuntimeException | OutOfMemoryError e) {
                     LOG.log(System.Logger.Level.ERROR, "engine step failed; failing all sequences", e);
                     failEverything(e);
+                    flushDeliveries();
                     worked = true;
                 }
                 if (!worked) awaitWork();
             }
         } finally {
             cancelEverything();
+            flushDeliveries();
         }
     }
 
@@ -190,6 +210,14 @@ public final class Scheduler implements Runnable {
      * hands out the sampled tokens. Returns false when there was nothing to compute.
      */
     public boolean step() {
+        try {
+            return iterate();
+        } finally {
+            flushDeliveries();
+        }
+    }
+
+    private boolean iterate() {
         drainInbox();
         dropCancelled();
         Batch batch = schedule();
@@ -503,17 +531,20 @@ public final class Scheduler implements Runnable {
     private void finish(Sequence s, FinishReason reason, int stopToken) {
         if (s.isDone()) return;
         release(s);
-        deliver(s, () -> s.listener.onFinish(reason, stopToken, s.promptLength, s.generated, s.cachedPromptTokens));
+        int promptLength = s.promptLength, generated = s.generated, cached = s.cachedPromptTokens;
+        deliver(s, () -> s.listener.onFinish(reason, stopToken, promptLength, generated, cached));
     }
 
     private void fail(Sequence s, Throwable error) {
         if (s.isDone()) return;
         release(s);
-        try {
-            s.listener.onError(error);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "listener failed in onError", e);
-        }
+        outbox.add(() -> {
+            try {
+                s.listener.onError(error);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "listener failed in onError", e);
+            }
+        });
     }
 
     private void release(Sequence s) {
@@ -527,14 +558,30 @@ public final class Scheduler implements Runnable {
         lastFinishNanos = now;
     }
 
-    /** Calls a listener; one that throws loses its sequence at the next step, as if its client had gone away. */
+    /**
+     * Queues a listener call for the end of the step (see {@link #flushDeliveries}); a listener that throws loses its
+     * sequence at the next step, as if its client had gone away.
+     */
     private void deliver(Sequence s, Runnable call) {
-        try {
-            call.run();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "generation listener threw; cancelling its sequence", e);
-            s.cancel();
-        }
+        outbox.add(() -> {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "generation listener threw; cancelling its sequence", e);
+                s.cancel();
+            }
+        });
+    }
+
+
+    /** Hands the step's queued listener calls to {@link #delivery} as one task that makes them in order. */
+    private void flushDeliveries() {
+        if (outbox.isEmpty()) return;
+        Runnable[] calls = outbox.toArray(Runnable[]::new);
+        outbox.clear();
+        delivery.execute(() -> {
+            for (Runnable call : calls) call.run();
+        });
     }
 
     private void failGroup(Sequence s, Throwable error) {

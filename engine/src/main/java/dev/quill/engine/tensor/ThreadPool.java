@@ -1,6 +1,8 @@
 package dev.quill.engine.tensor;
 
 import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -12,8 +14,12 @@ import java.util.function.IntConsumer;
  * counts the caller: a pool of N has N − 1 background workers.
  *
  * <p>Calls from several threads are serialised; a {@link #parallelFor} issued from inside a task runs inline.
+ *
+ * <p>The first worker also runs small {@linkplain #offload offloaded} tasks when it has no loop to work on.
  */
 public final class ThreadPool implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(ThreadPool.class.getName());
 
     /** How long an idle worker spins before parking. */
     private static final long SPIN_NANOS = 200_000;
@@ -25,6 +31,8 @@ public final class ThreadPool implements AutoCloseable {
     /** The thread currently dispatching a job (so a nested call from one of its tasks runs inline). */
     private volatile Thread dispatcher;
     private volatile boolean closed;
+    /** Offloaded tasks, run in order by the first worker. */
+    private final Queue<Runnable> offloaded = new ConcurrentLinkedQueue<>();
 
     /** A pool using every available processor. */
     public ThreadPool() {
@@ -82,7 +90,27 @@ public final class ThreadPool implements AutoCloseable {
         }
     }
 
-    /** Stops the workers; further {@link #parallelFor} calls fail. */
+    /**
+     * Runs {@code task} on the first worker as soon as it has no {@link #parallelFor} work, after the tasks offloaded
+     * before it and never at the same time as another offloaded task; inline when the pool has no workers or is
+     * closed. Meant for short tasks of the thread that drives the loops (the engine loop hands it its listener
+     * calls): between two forward passes the worker is idle while that thread is not, and what a task wakes (a
+     * client's thread, say) tends to be run on the waking thread's core by the OS, so this keeps it off the busy one.
+     * A task that throws is logged and the next one still runs.
+     */
+    public void offload(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (workers.length == 0 || closed) {
+            runQuietly(task);
+            return;
+        }
+        offloaded.add(task);
+        Worker first = workers[0];
+        if (first.parked) LockSupport.unpark(first);
+        if (closed) runOffloaded(); // raced with close(): nothing offloaded may be left behind
+    }
+
+    /** Stops the workers after they have run every offloaded task; further {@link #parallelFor} calls fail. */
     @Override
     public void close() {
         closed = true;
@@ -92,8 +120,25 @@ public final class ThreadPool implements AutoCloseable {
                 w.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                runOffloaded();
                 return;
             }
+        }
+        runOffloaded();
+    }
+
+    /** Runs the offloaded tasks waiting now, in order; returns whether there were any. */
+    private boolean runOffloaded() {
+        boolean ran = false;
+        for (Runnable task; (task = offloaded.poll()) != null; ran = true) runQuietly(task);
+        return ran;
+    }
+
+    private static void runQuietly(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.WARNING, "an offloaded task failed", e);
         }
     }
 
@@ -133,6 +178,7 @@ public final class ThreadPool implements AutoCloseable {
 
         @Override
         public void run() {
+            boolean first = this == workers[0];
             Job seen = null;
             while (!closed) {
                 Job j = job;
@@ -141,14 +187,20 @@ public final class ThreadPool implements AutoCloseable {
                     j.work();
                     continue;
                 }
+                if (first && runOffloaded()) continue;
                 long deadline = System.nanoTime() + SPIN_NANOS;
-                while (job == seen && !closed && System.nanoTime() < deadline) Thread.onSpinWait();
-                if (job == seen && !closed) {
+                while (idle(seen, first) && System.nanoTime() < deadline) Thread.onSpinWait();
+                if (idle(seen, first)) {
                     parked = true;
-                    if (job == seen && !closed) LockSupport.park(this);
+                    if (idle(seen, first)) LockSupport.park(this);
                     parked = false;
                 }
             }
+            if (first) runOffloaded();
+        }
+
+        private boolean idle(Job seen, boolean first) {
+            return job == seen && !closed && (!first || offloaded.isEmpty());
         }
     }
 }

@@ -623,6 +623,35 @@ class SchedulerTest {
         assertThat(loop.isAlive()).isFalse();
     }
 
+    @Test
+    void aStepHandsAllItsListenerCallsToTheDeliveryExecutorAsOneTaskInOrder() {
+        List<Runnable> handedOver = new ArrayList<>();
+        Scheduler s = new Scheduler(model, new FakeTokenizer(VOCAB, eog), withBlocks(64), handedOver::add);
+        Recorder a = submit(s, GenerationRequest.of(prompt(61, 8), SamplingParams.GREEDY, 5));
+        Recorder b = submit(s, GenerationRequest.of(prompt(62, 8), SamplingParams.GREEDY, 5));
+
+        s.step(); // both prompts: one token each, one task, nothing called yet
+        assertThat(handedOver).hasSize(1);
+        assertThat(a.tokens).isEmpty();
+        assertThat(b.tokens).isEmpty();
+        handedOver.removeFirst().run();
+        assertThat(a.tokens).hasSize(1);
+        assertThat(b.tokens).hasSize(1);
+
+        int steps = 0;
+        while (s.step()) {
+            steps++;
+            assertThat(handedOver).hasSize(1);
+            handedOver.removeFirst().run();
+        }
+        assertThat(steps).isEqualTo(4); // four more tokens each; the last step also finishes both
+        assertThat(a.ids()).containsExactly(reference(prompt(61, 8), SamplingParams.GREEDY, 5));
+        assertThat(b.ids()).containsExactly(reference(prompt(62, 8), SamplingParams.GREEDY, 5));
+        assertThat(a.reason).isEqualTo(FinishReason.LENGTH);
+        assertThat(b.reason).isEqualTo(FinishReason.LENGTH);
+        assertThat(handedOver).isEmpty();
+    }
+
     // ---- speculative decoding --------------------------------------------------------------------------------
 
     /** Runs one request alone on a fresh scheduler and returns what it reported. */

@@ -2,7 +2,11 @@ package dev.quill.engine.tensor;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -94,5 +98,74 @@ class ThreadPoolTest {
         pool.close();
         assertThatThrownBy(() -> pool.parallelFor(2, i -> { })).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
+    }
+
+    // ---- offloaded tasks -------------------------------------------------------------------------------------
+
+    @Test
+    void offloadedTasksRunInOrderOnAWorkerWhileTheCallerKeepsDispatchingLoops() throws InterruptedException {
+        try (ThreadPool pool = new ThreadPool(2)) {
+            List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+            List<Thread> runners = Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch all = new CountDownLatch(1000);
+            AtomicInteger loopTasks = new AtomicInteger();
+            for (int i = 0; i < 1000; i++) {
+                int n = i;
+                pool.offload(() -> {
+                    order.add(n);
+                    runners.add(Thread.currentThread());
+                    all.countDown();
+                });
+                if (i % 10 == 0) pool.parallelFor(4, t -> loopTasks.incrementAndGet());
+            }
+            assertThat(all.await(10, TimeUnit.SECONDS)).isTrue();
+            for (int i = 0; i < 1000; i++) assertThat(order.get(i)).isEqualTo(i);
+            assertThat(runners).doesNotContain(Thread.currentThread());
+            assertThat(loopTasks.get()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void withoutWorkersOrAfterCloseAnOffloadedTaskRunsBeforeOffloadReturns() {
+        try (ThreadPool single = new ThreadPool(1)) {
+            List<Thread> ran = new ArrayList<>();
+            single.offload(() -> ran.add(Thread.currentThread()));
+            assertThat(ran).containsExactly(Thread.currentThread());
+        }
+        ThreadPool pool = new ThreadPool(2);
+        pool.close();
+        List<Thread> ran = new ArrayList<>();
+        pool.offload(() -> ran.add(Thread.currentThread()));
+        assertThat(ran).containsExactly(Thread.currentThread());
+    }
+
+    @Test
+    void closeReturnsOnlyAfterEveryOffloadedTaskRan() {
+        AtomicInteger ran = new AtomicInteger();
+        ThreadPool pool = new ThreadPool(2);
+        for (int i = 0; i < 50; i++) {
+            pool.offload(() -> {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                ran.incrementAndGet();
+            });
+        }
+        pool.close();
+        assertThat(ran.get()).isEqualTo(50);
+    }
+
+    @Test
+    void aFailingOffloadedTaskDoesNotStopTheOnesAfterIt() throws InterruptedException {
+        try (ThreadPool pool = new ThreadPool(2)) {
+            CountDownLatch after = new CountDownLatch(1);
+            pool.offload(() -> {
+                throw new IllegalStateException("offloaded task failed on purpose");
+            });
+            pool.offload(after::countDown);
+            assertThat(after.await(10, TimeUnit.SECONDS)).isTrue();
+        }
     }
 }
