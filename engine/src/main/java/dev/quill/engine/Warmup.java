@@ -101,6 +101,8 @@ public final class Warmup {
         Path mini;
         try {
             mini = Files.createTempFile("quill-warmup-", ".gguf");
+            // The finally below misses a server stopped during its warm-up (Ctrl-C, SIGTERM); exit hooks do not.
+            mini.toFile().deleteOnExit();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the warm-up model's temporary file: " + e.getMessage(), e);
         }
