@@ -3,8 +3,9 @@ package dev.quill.engine;
 import java.util.List;
 
 /**
- * Receives a sequence's output. Called from the engine's thread: implementations must return quickly and never
- * block (hand work to another thread if needed).
+ * Receives a sequence's output. Called from one of the engine's threads (the loop's, or the pool worker it hands
+ * each step's calls to), one call at a time and in order: implementations must return quickly and never block (hand
+ * work to another thread if needed).
  */
 public interface GenerationListener {
 

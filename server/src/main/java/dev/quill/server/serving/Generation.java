@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the sequences of one request on the engine. Engine callbacks only enqueue events (they run on the engine
+ * Runs the sequences of one request on the engine. Engine callbacks only enqueue events (they run on an engine
  * thread and must not block); the request's own thread drains the queue, feeds each sequence's
  * {@link SequenceOutput}, cancels a sequence whose stop string or blocked term matched, and reports progress to an
  * {@link Observer} (the SSE writer when streaming). Leaving {@link #run} for any reason cancels whatever is still
