@@ -90,7 +90,7 @@ public final class Scheduler implements Runnable {
     private final Speculation guessRecord = new Speculation();
 
     /**
-     * A scheduler that calls its listeners on the engine thread itself, as soon as each event happens.
+     * A scheduler that makes its listener calls on its own thread, at the end of each step.
      *
      * @throws IllegalArgumentException when the KV cache budget cannot hold even one block
      */
@@ -572,7 +572,6 @@ public final class Scheduler implements Runnable {
             }
         });
     }
-
 
     /** Hands the step's queued listener calls to {@link #delivery} as one task that makes them in order. */
     private void flushDeliveries() {

@@ -127,11 +127,16 @@ public final class ThreadPool implements AutoCloseable {
         runOffloaded();
     }
 
-    /** Runs the offloaded tasks waiting now, in order; returns whether there were any. */
+    /**
+     * Runs the offloaded tasks waiting now, in order; returns whether there were any. Normally only the first worker
+     * calls this; the lock keeps tasks one at a time when close() or a racing offload() drains too.
+     */
     private boolean runOffloaded() {
-        boolean ran = false;
-        for (Runnable task; (task = offloaded.poll()) != null; ran = true) runQuietly(task);
-        return ran;
+        synchronized (offloaded) {
+            boolean ran = false;
+            for (Runnable task; (task = offloaded.poll()) != null; ran = true) runQuietly(task);
+            return ran;
+        }
     }
 
     private static void runQuietly(Runnable task) {
