@@ -20,6 +20,9 @@ import java.util.Set;
  *                       complete and nothing else may follow, or nothing else fits in the tokens left
  * @param predicted      tokens the output is expected to resemble (OpenAI's predicted outputs), empty if none: a
  *                       source of speculative guesses only, it never changes the output
+ * @param reuseCachedPrefix whether the prompt may start from KV blocks that earlier requests left in the prefix cache
+ *                       (llama.cpp's {@code cache_prompt}); false computes the whole prompt, as a benchmark of cold
+ *                       prefill wants. Its own blocks are cached for later requests either way. Outputs are the same.
  */
 public record GenerationRequest(
         int[] prompt,
@@ -30,7 +33,8 @@ public record GenerationRequest(
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
         Grammar grammar,
-        int[] predicted) {
+        int[] predicted,
+        boolean reuseCachedPrefix) {
 
     public GenerationRequest {
         if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt must contain at least one token");
@@ -38,6 +42,12 @@ public record GenerationRequest(
         if (sampling == null) sampling = SamplingParams.GREEDY;
         stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
         predicted = predicted == null ? new int[0] : predicted.clone();
+    }
+
+    /** A request that may reuse cached prompt prefixes. */
+    public GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, int logprobs, boolean promptLogprobs,
+                             Set<Integer> stopTokenIds, boolean ignoreEos, Grammar grammar, int[] predicted) {
+        this(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar, predicted, true);
     }
 
     /** A request without a predicted output. */
@@ -59,12 +69,18 @@ public record GenerationRequest(
     /** This request with its output constrained by {@code grammar} (null: unconstrained). */
     public GenerationRequest withGrammar(Grammar grammar) {
         return new GenerationRequest(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar,
-                predicted);
+                predicted, reuseCachedPrefix);
     }
 
     /** This request with {@code tokens} as its predicted output (see {@code predicted}). */
     public GenerationRequest withPrediction(int[] tokens) {
         return new GenerationRequest(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar,
-                tokens);
+                tokens, reuseCachedPrefix);
+    }
+
+    /** This request with {@code reuse} as its {@code reuseCachedPrefix}. */
+    public GenerationRequest withCachedPrefix(boolean reuse) {
+        return new GenerationRequest(prompt, sampling, maxTokens, logprobs, promptLogprobs, stopTokenIds, ignoreEos, grammar,
+                predicted, reuse);
     }
 }

@@ -107,8 +107,11 @@ final class Sequence implements GenerationHandle {
         return 1 + followers.size();
     }
 
-    /** A prefix-cache hit skips prefill, so it is only allowed once no prompt logits are needed any more. */
+    /**
+     * A prefix-cache hit skips prefill, so it is only allowed once no prompt logits are needed any more, and only
+     * when the request allows it.
+     */
     boolean mayReuseCache() {
-        return promptLogprobs == null;
+        return promptLogprobs == null && request.reuseCachedPrefix();
     }
 }

@@ -352,6 +352,26 @@ class SchedulerTest {
     }
 
     @Test
+    void aRequestThatMayNotReuseCachedPrefixesComputesItsWholePromptAndStillCachesIt() {
+        Scheduler s = scheduler(withBlocks(64));
+        int[] prompt = prompt(11, 40);
+        submit(s, GenerationRequest.of(prompt, SamplingParams.GREEDY, 2));
+        runUntilIdle(s);
+
+        long before = model.tokensProcessed;
+        Recorder cold = submit(s, GenerationRequest.of(prompt, SamplingParams.GREEDY, 2).withCachedPrefix(false));
+        runUntilIdle(s);
+        assertThat(cold.cachedPromptTokens).isZero();
+        assertThat(model.tokensProcessed - before).as("all 40 prompt tokens and 1 decode token").isEqualTo(40 + 1);
+        assertThat(cold.ids()).containsExactly(reference(prompt, SamplingParams.GREEDY, 2));
+
+        Recorder warm = submit(s, GenerationRequest.of(prompt, SamplingParams.GREEDY, 2));
+        runUntilIdle(s);
+        assertThat(warm.cachedPromptTokens).isEqualTo(32);
+        assertNoBlocksInUse(s);
+    }
+
+    @Test
     void generatedTokensAreCachedToo() {
         Scheduler s = scheduler(withBlocks(64));
         int[] first = prompt(11, 10);

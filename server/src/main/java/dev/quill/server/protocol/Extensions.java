@@ -15,15 +15,16 @@ import java.util.Set;
  * @param skipSpecialTokens      leave special tokens out of the text (default true)
  * @param usageInLastChunk       streaming: put usage on the last content chunk (Fireworks behaviour)
  * @param addSpecialTokens       add BOS etc. when tokenizing; null = the endpoint's default
+ * @param cachePrompt            the prompt may start from cached KV blocks of earlier requests (llama.cpp's name)
  */
 public record Extensions(Double minP, Double repetitionPenalty, boolean ignoreEos, boolean includeStopStrInOutput,
                          List<Integer> stopTokenIds, boolean skipSpecialTokens, boolean usageInLastChunk,
-                         Boolean addSpecialTokens) {
+                         Boolean addSpecialTokens, boolean cachePrompt) {
 
-    public static final Extensions DEFAULTS = new Extensions(null, null, false, false, List.of(), true, false, null);
+    public static final Extensions DEFAULTS = new Extensions(null, null, false, false, List.of(), true, false, null, true);
 
     /** Every extension field name, as it appears in a request body. */
     public static final Set<String> NAMES = Set.of("min_p", "repetition_penalty", "ignore_eos",
             "include_stop_str_in_output", "stop_token_ids", "skip_special_tokens", "usage_in_last_chunk",
-            "add_special_tokens");
+            "add_special_tokens", "cache_prompt");
 }

@@ -221,11 +221,12 @@ public final class RequestParser {
         boolean skipSpecial = body.bool("skip_special_tokens", defaults.skipSpecialTokens());
         boolean usageInLastChunk = body.bool("usage_in_last_chunk", defaults.usageInLastChunk());
         Boolean addSpecial = body.bool("add_special_tokens");
+        boolean cachePrompt = body.bool("cache_prompt", defaults.cachePrompt());
         for (String name : passThrough) {
             if (!Extensions.NAMES.contains(name) && !OutputConstraints.NAMES.contains(name)) ignored.add(name);
         }
         return new Extensions(minP, repetitionPenalty, ignoreEos, includeStop, List.copyOf(stopTokenIds), skipSpecial,
-                usageInLastChunk, addSpecial);
+                usageInLastChunk, addSpecial, cachePrompt);
     }
 
     /**

@@ -60,7 +60,8 @@ final class ChatService {
         int engineLogprobs = request.logprobs() ? request.topLogprobs() : candidates > o.n() ? 0 : -1;
         GenerationRequest g = new GenerationRequest(prompt, RequestSettings.sampling(o), maxTokens, engineLogprobs,
                 false, Set.copyOf(o.extensions().stopTokenIds()), o.extensions().ignoreEos(), grammar)
-                .withPrediction(RequestSettings.predictedTokens(tokenizer, o));
+                .withPrediction(RequestSettings.predictedTokens(tokenizer, o))
+                .withCachedPrefix(o.extensions().cachePrompt());
         boolean toolCalls = callsTools(o);
         List<SequenceOutput> outputs = new ArrayList<>();
         List<AssistantOutput> messages = new ArrayList<>();

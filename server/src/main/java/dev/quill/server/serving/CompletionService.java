@@ -54,7 +54,8 @@ final class CompletionService {
                     d.contextLength(), prompt.loc());
             GenerationRequest g = new GenerationRequest(prompt.ids(), RequestSettings.sampling(o), maxTokens,
                     engineLogprobs, request.echo() && wantLogprobs, Set.copyOf(o.extensions().stopTokenIds()),
-                    o.extensions().ignoreEos(), grammar).withPrediction(RequestSettings.predictedTokens(tokenizer, o));
+                    o.extensions().ignoreEos(), grammar).withPrediction(RequestSettings.predictedTokens(tokenizer, o))
+                    .withCachedPrefix(o.extensions().cachePrompt());
             List<SequenceOutput> outputs = new ArrayList<>();
             for (int j = 0; j < candidates; j++) {
                 outputs.add(newOutput(d, o));

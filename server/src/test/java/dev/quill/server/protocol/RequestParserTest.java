@@ -212,10 +212,10 @@ class RequestParserTest {
         void passThroughHandsKnownOnesToTheEngineAndReportsTheRest() {
             CompletionRequest request = RequestParser.completion(json("{'prompt':'x','foo':1,'min_p':0.1,"
                     + "'repetition_penalty':1.2,'ignore_eos':true,'include_stop_str_in_output':true,'stop_token_ids':[5,6],"
-                    + "'skip_special_tokens':false,'usage_in_last_chunk':true,'add_special_tokens':false}"),
+                    + "'skip_special_tokens':false,'usage_in_last_chunk':true,'add_special_tokens':false,'cache_prompt':false}"),
                     ExtraParameters.PASS_THROUGH);
             Extensions x = request.options().extensions();
-            assertThat(x).isEqualTo(new Extensions(0.1, 1.2, true, true, List.of(5, 6), false, true, false));
+            assertThat(x).isEqualTo(new Extensions(0.1, 1.2, true, true, List.of(5, 6), false, true, false, false));
             assertThat(request.options().ignoredParams()).containsExactly("foo");
         }
 

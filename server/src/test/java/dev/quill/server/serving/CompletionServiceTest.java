@@ -110,12 +110,15 @@ class CompletionServiceTest {
         assertThat(sent.getFirst().maxTokens()).isEqualTo(2);
 
         List<GenerationRequest> passed = requestsOf(engine, () -> complete("{'prompt':'x','max_tokens':2,'min_p':0.2,"
-                + "'repetition_penalty':1.3,'ignore_eos':true,'stop_token_ids':[9]}", "extra-parameters", "pass-through"));
+                + "'repetition_penalty':1.3,'ignore_eos':true,'stop_token_ids':[9],'cache_prompt':false}",
+                "extra-parameters", "pass-through"));
         GenerationRequest g = passed.getFirst();
         assertThat(g.sampling().minP()).isEqualTo(0.2);
         assertThat(g.sampling().repetitionPenalty()).isEqualTo(1.3);
         assertThat(g.ignoreEos()).isTrue();
         assertThat(g.stopTokenIds()).containsExactly(9);
+        assertThat(g.reuseCachedPrefix()).isFalse();
+        assertThat(sent.getFirst().reuseCachedPrefix()).as("the default").isTrue();
     }
 
     @Test

@@ -215,6 +215,24 @@ class ServingUnderLoadTest {
     }
 
     @Test
+    void cachePromptFalseComputesTheWholePromptAndReportsNoCachedTokens() throws Exception {
+        String prompt = LONG_PROMPT + " once more";
+        JsonNode first = Json.parse(client.post("/v1/completions", completion(prompt, 4, ""), "extra-parameters",
+                "pass-through").body().getBytes(StandardCharsets.UTF_8));
+        awaitStats(st -> st.running() == 0);
+        JsonNode cold = Json.parse(client.post("/v1/completions", completion(prompt, 4, ",'cache_prompt':false"),
+                "extra-parameters", "pass-through").body().getBytes(StandardCharsets.UTF_8));
+        awaitStats(st -> st.running() == 0);
+        JsonNode warm = Json.parse(client.post("/v1/completions", completion(prompt, 4, ""), "extra-parameters",
+                "pass-through").body().getBytes(StandardCharsets.UTF_8));
+
+        assertThat(cold.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isZero();
+        assertThat(warm.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isPositive();
+        assertThat(cold.at("/choices/0/text").asText()).isEqualTo(first.at("/choices/0/text").asText())
+                .isEqualTo(warm.at("/choices/0/text").asText());
+    }
+
+    @Test
     void aPredictedOutputIsGuessedFromButTheOutputStaysTheSame() throws Exception {
         Map<String, Object> request = new java.util.LinkedHashMap<>(Map.of("prompt", LONG_PROMPT, "max_tokens", 24,
                 "temperature", 0, "ignore_eos", true, "logprobs", 2));
