@@ -4,6 +4,8 @@
 # script, and prints the load average before and after each. Extra arguments go to `quill serve`.
 #   tools/load/measure.sh                       # defaults
 #   tools/load/measure.sh --max-batch-tokens 256
+#   REPEAT=5 tools/load/measure.sh              # the load generator 5 times against one server, then the medians
+# (repeats measure cold prompts too: load.py sends cache_prompt false, which Quill honours)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL="${MODEL:-/tmp/110m-q8_0.gguf}"
@@ -25,9 +27,16 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 
+REPEAT="${REPEAT:-1}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 "$LOAD_PY" --port "$PORT" --prompt-file "$ROOT/tools/load/prompt.txt" --distinct --concurrency 1,4,16 \
-    --rounds 3 --max-tokens 64 --label quill-110m-q8_0 --json-out "$OUT/load.json"
+RUNS=()
+for i in $(seq 1 "$REPEAT"); do
+  JSON="$OUT/load.json"; [ "$REPEAT" -gt 1 ] && JSON="$OUT/load-$i.json"
+  python3 "$LOAD_PY" --port "$PORT" --prompt-file "$ROOT/tools/load/prompt.txt" --distinct --concurrency 1,4,16 \
+      --rounds 3 --max-tokens 64 --label quill-110m-q8_0 --json-out "$JSON"
+  RUNS+=("$JSON")
+done
 echo "load after streams: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$REPEAT" -gt 1 ] && python3 "$ROOT/tools/load/summarize.py" "${RUNS[@]}"
 python3 "$ROOT/tools/load/prefix_ttft.py" --port "$PORT" --trials 5
 echo "load after prefix: $(cut -d' ' -f1-3 /proc/loadavg)"
