@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code quill loadtest}: drives a running server the way the shared {@code load.py} does — for each concurrency C
  * and round, C clients start together and each sends one streaming {@code POST /v1/completions} (temperature 0,
- * {@code ignore_eos}, usage in the last chunk) — and prints per round and in summary: aggregate generated tokens/s
+ * {@code ignore_eos}, {@code cache_prompt} false so that a repeated run computes its prompts again, usage in the last
+ * chunk) — and prints per round and in summary: aggregate generated tokens/s
  * (all tokens over the round's wall time, first start to last end), per-stream tokens/s, decode tokens/s after the
  * first token, and time to first token p50/p95 (linear interpolation, as load.py computes it). The shared script
  * stays the yardstick; this one needs no Python, but it is a JVM on the same cores, warming up too.
@@ -162,6 +163,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         b.put("stream", true);
         b.putObject("stream_options").put("include_usage", true);
         b.put("ignore_eos", true);
+        b.put("cache_prompt", false);
         return b.toString();
     }
 
