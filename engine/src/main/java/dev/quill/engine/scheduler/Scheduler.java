@@ -538,13 +538,7 @@ public final class Scheduler implements Runnable {
     private void fail(Sequence s, Throwable error) {
         if (s.isDone()) return;
         release(s);
-        outbox.add(() -> {
-            try {
-                s.listener.onError(error);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "listener failed in onError", e);
-            }
-        });
+        deliver(s, () -> s.listener.onError(error));
     }
 
     private void release(Sequence s) {
@@ -560,7 +554,7 @@ public final class Scheduler implements Runnable {
 
     /**
      * Queues a listener call for the end of the step (see {@link #flushDeliveries}); a listener that throws loses its
-     * sequence at the next step, as if its client had gone away.
+     * sequence at the next step, as if its client had gone away (a finished one has nothing left to lose).
      */
     private void deliver(Sequence s, Runnable call) {
         outbox.add(() -> {
