@@ -157,7 +157,8 @@ public final class GenerateCommand implements Callable<Integer> {
         }
 
         @Override
-        public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens) {
+        public void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens, int generatedTokens,
+                             int cachedPromptTokens) {
             end = System.nanoTime();
             if (firstToken == 0) firstToken = end;
             this.reason = reason;

@@ -26,10 +26,13 @@ public interface GenerationListener {
      * The sequence ended.
      *
      * @param stopTokenId the token that ended it when reason is STOP, otherwise -1
+     * @param stopTokenLogprob that token's logprob when the request asked for logprobs, otherwise NaN (best_of ranks
+     *                         candidates by their tokens' mean logprob, and the stop token is one of them)
      * @param generatedTokens tokens sampled, the stop token included
      * @param cachedPromptTokens prompt tokens whose KV came from the prefix cache
      */
-    void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens);
+    void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens, int generatedTokens,
+                  int cachedPromptTokens);
 
     /** The sequence failed; no more calls follow. */
     void onError(Throwable error);

@@ -477,7 +477,8 @@ public final class Warmup {
         public void onToken(GeneratedToken token) {}
 
         @Override
-        public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens) {
+        public void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens, int generatedTokens,
+                             int cachedPromptTokens) {
             finished.incrementAndGet();
         }
 

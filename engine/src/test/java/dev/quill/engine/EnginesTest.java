@@ -66,7 +66,8 @@ class EnginesTest {
         }
 
         @Override
-        public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens) {
+        public void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens, int generatedTokens,
+                             int cachedPromptTokens) {
             this.reason = reason;
             this.cachedPromptTokens = cachedPromptTokens;
             ended.countDown();

@@ -399,7 +399,7 @@ public final class Scheduler implements Runnable {
             if (s.computed < s.length()) continue; // more of the prompt to come
             if (s.promptLogprobs != null) reportPromptLogprobs(s);
             List<Sequence> forked = s.followers.isEmpty() ? List.of() : fork(s);
-            if (s.cancelRequested()) finish(s, FinishReason.CANCELLED, -1);
+            if (s.cancelRequested()) finish(s, FinishReason.CANCELLED);
             else next(s, logits, lastRow);
             for (Sequence f : forked) next(f, logits, lastRow);
         }
@@ -416,7 +416,7 @@ public final class Scheduler implements Runnable {
         for (int j = 0; ; j++) {
             blocks.cacheFullBlocks(s.blocks, s.tokens(), s.computed);
             if (s.cancelRequested()) {
-                finish(s, FinishReason.CANCELLED, -1);
+                finish(s, FinishReason.CANCELLED);
                 break;
             }
             next(s, logits, offset + j * vocab);
@@ -463,7 +463,7 @@ public final class Scheduler implements Runnable {
             f.cachedPromptTokens = leader.cachedPromptTokens;
             f.promptLogprobs = null; // the leader reported them to the whole group
             if (f.cancelRequested()) {
-                finish(f, FinishReason.CANCELLED, -1);
+                finish(f, FinishReason.CANCELLED);
                 continue;
             }
             blocks.fork(leader.blocks, f.blocks);
@@ -479,7 +479,7 @@ public final class Scheduler implements Runnable {
     private void next(Sequence s, float[] logits, int row) {
         GenerationRequest r = s.request;
         if (s.generated >= r.maxTokens() || s.length() >= contextLength) {
-            finish(s, FinishReason.LENGTH, -1);
+            finish(s, FinishReason.LENGTH);
             return;
         }
         int token;
@@ -499,7 +499,7 @@ public final class Scheduler implements Runnable {
         s.generated++;
         generatedTokens++;
         if ((!r.ignoreEos() && endOfGeneration.contains(token)) || r.stopTokenIds().contains(token)) {
-            finish(s, FinishReason.STOP, token);
+            finish(s, FinishReason.STOP, token, lp == null ? Float.NaN : lp.chosen().logprob());
             return;
         }
         s.append(token);
@@ -510,7 +510,7 @@ public final class Scheduler implements Runnable {
                 ? new GeneratedToken(token, text, Float.NaN, List.of())
                 : new GeneratedToken(token, text, lp.chosen().logprob(), lp.top());
         deliver(s, () -> s.listener.onToken(out));
-        if (last) finish(s, complete ? FinishReason.STOP : FinishReason.LENGTH, -1);
+        if (last) finish(s, complete ? FinishReason.STOP : FinishReason.LENGTH);
     }
 
     /** Tokens the sequence may still generate. */
@@ -528,11 +528,16 @@ public final class Scheduler implements Runnable {
 
     // ---- ending sequences ------------------------------------------------------------------------------------
 
-    private void finish(Sequence s, FinishReason reason, int stopToken) {
+    /** Ends a sequence for a reason other than a stop token. */
+    private void finish(Sequence s, FinishReason reason) {
+        finish(s, reason, -1, Float.NaN);
+    }
+
+    private void finish(Sequence s, FinishReason reason, int stopToken, float stopTokenLogprob) {
         if (s.isDone()) return;
         release(s);
         int promptLength = s.promptLength, generated = s.generated, cached = s.cachedPromptTokens;
-        deliver(s, () -> s.listener.onFinish(reason, stopToken, promptLength, generated, cached));
+        deliver(s, () -> s.listener.onFinish(reason, stopToken, stopTokenLogprob, promptLength, generated, cached));
     }
 
     private void fail(Sequence s, Throwable error) {
@@ -598,9 +603,9 @@ public final class Scheduler implements Runnable {
     }
 
     private void cancelGroup(Sequence s) {
-        for (Sequence f : s.followers) finish(f, FinishReason.CANCELLED, -1);
+        for (Sequence f : s.followers) finish(f, FinishReason.CANCELLED);
         s.followers.clear();
-        finish(s, FinishReason.CANCELLED, -1);
+        finish(s, FinishReason.CANCELLED);
     }
 
     private void failEverything(Throwable error) {

@@ -56,7 +56,8 @@ class ConstrainedGenerationTest {
         }
 
         @Override
-        public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens) {
+        public void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens, int generatedTokens,
+                             int cachedPromptTokens) {
             done.complete(new Output(text.toString(), reason, List.copyOf(tokens)));
         }
 

@@ -38,6 +38,7 @@ class SchedulerTest {
         volatile List<GeneratedToken> promptLogprobs;
         volatile FinishReason reason;
         volatile int stopToken;
+        volatile float stopTokenLogprob;
         volatile int promptTokens;
         volatile int generated;
         volatile int cachedPromptTokens;
@@ -55,10 +56,12 @@ class SchedulerTest {
         }
 
         @Override
-        public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens) {
+        public void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens, int generatedTokens,
+                             int cachedPromptTokens) {
             assertThat(this.reason).as("finished twice").isNull();
             this.reason = reason;
             this.stopToken = stopTokenId;
+            this.stopTokenLogprob = stopTokenLogprob;
             this.promptTokens = promptTokens;
             this.generated = generatedTokens;
             this.cachedPromptTokens = cachedPromptTokens;
@@ -221,7 +224,22 @@ class SchedulerTest {
         assertThat(r.tokens).hasSize(5);
         assertThat(r.generated).as("the stop token counts as generated").isEqualTo(6);
         assertThat(r.ids()).doesNotContain(2);
+        assertThat(r.stopTokenLogprob).as("no logprobs were asked for").isNaN();
         assertNoBlocksInUse(s);
+    }
+
+    @Test
+    void reportsTheStopTokensLogprobWhenLogprobsAreAsked() {
+        eog = Set.of(2);
+        model.eosToken = 2;
+        model.eosAfter = 15;
+        Scheduler s = scheduler(withBlocks(64));
+        Recorder r = submit(s, new GenerationRequest(prompt(4, 10), SamplingParams.GREEDY, 50, 0, false, Set.of(), false));
+        runUntilIdle(s);
+
+        assertThat(r.stopToken).isEqualTo(2);
+        assertThat(r.stopTokenLogprob).isFinite().isLessThanOrEqualTo(0f);
+        assertThat(r.tokens).allSatisfy(t -> assertThat(t.logprob()).isFinite());
     }
 
     @Test

@@ -91,9 +91,18 @@ final class Generation {
             return finishReason != null;
         }
 
-        /** Mean logprob of the generated tokens: how best_of ranks candidates. */
+        /**
+         * Mean logprob of the sampled tokens, the stop token included (an empty answer is one unlikely stop token, not
+         * a perfect score): how best_of ranks candidates. A candidate with no scored token at all ranks last.
+         */
         double meanLogprob() {
-            return logprobCount == 0 ? 0 : logprobSum / logprobCount;
+            return logprobCount == 0 ? Double.NEGATIVE_INFINITY : logprobSum / logprobCount;
+        }
+
+        void addLogprob(float logprob) {
+            if (!Float.isFinite(logprob)) return;
+            logprobSum += logprob;
+            logprobCount++;
         }
 
         void append(SequenceOutput.Piece piece) {
@@ -113,8 +122,8 @@ final class Generation {
 
     private record Token(int seq, GeneratedToken token) implements Event {}
 
-    private record Finished(int seq, FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens,
-                            int cachedPromptTokens) implements Event {}
+    private record Finished(int seq, FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens,
+                            int generatedTokens, int cachedPromptTokens) implements Event {}
 
     private record Failed(int seq, Throwable error) implements Event {}
 
@@ -162,10 +171,7 @@ final class Generation {
                     }
                     case Token t -> {
                         watcher.token(t.seq());
-                        if (Float.isFinite(t.token().logprob())) {
-                            result.logprobSum += t.token().logprob();
-                            result.logprobCount++;
-                        }
+                        result.addLogprob(t.token().logprob());
                         SequenceOutput.Piece piece = output.accept(t.token());
                         result.append(piece);
                         if (!piece.isEmpty()) observer.piece(t.seq(), piece, result);
@@ -185,6 +191,7 @@ final class Generation {
                     }
                     case Finished f -> {
                         if (f.reason() == FinishReason.CANCELLED) throw watcher.cancellation();
+                        result.addLogprob(f.stopTokenLogprob());
                         SequenceOutput.Piece piece = output.finish();
                         result.append(piece);
                         if (!piece.isEmpty()) observer.piece(f.seq(), piece, result);
@@ -256,9 +263,10 @@ final class Generation {
             }
 
             @Override
-            public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens,
-                                 int cachedPromptTokens) {
-                events.add(new Finished(seq, reason, stopTokenId, promptTokens, generatedTokens, cachedPromptTokens));
+            public void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens,
+                                 int generatedTokens, int cachedPromptTokens) {
+                events.add(new Finished(seq, reason, stopTokenId, stopTokenLogprob, promptTokens, generatedTokens,
+                        cachedPromptTokens));
             }
 
             @Override

@@ -330,7 +330,14 @@ class CompletionServiceTest {
             JsonNode lps = single.get("choices").get(0).get("logprobs").get("token_logprobs");
             double sum = 0;
             for (JsonNode lp : lps) sum += lp.asDouble();
-            double mean = sum / lps.size();
+            int scored = lps.size();
+            if (single.get("choices").get(0).get("finish_reason").asText().equals("stop")) {
+                // The end-of-generation token is part of the candidate too, though not shown among its tokens.
+                int promptTokens = single.get("usage").get("prompt_tokens").asInt();
+                sum += FakeEngine.logprob(promptTokens + lps.size(), FakeTokenizer.EOS);
+                scored++;
+            }
+            double mean = sum / scored;
             if (mean > bestMean) {
                 bestMean = mean;
                 bestText = single.get("choices").get(0).get("text").asText();

@@ -146,21 +146,22 @@ final class FakeEngine implements Engine {
         int generated = 0;
         while (true) {
             if (handle.cancelled || closed) {
-                listener.onFinish(FinishReason.CANCELLED, -1, prompt.length, generated, 0);
+                listener.onFinish(FinishReason.CANCELLED, -1, Float.NaN, prompt.length, generated, 0);
                 return;
             }
             if (generated == request.maxTokens() || prompt.length + generated >= contextLength) {
-                listener.onFinish(FinishReason.LENGTH, -1, prompt.length, generated, 0);
+                listener.onFinish(FinishReason.LENGTH, -1, Float.NaN, prompt.length, generated, 0);
                 return;
             }
             int id = position < script.length ? script[position]
                     : request.ignoreEos() ? script[position % script.length] : FakeTokenizer.EOS;
             generated++;
             position++;
-            // A stop token is not passed to onToken; it arrives as onFinish's stopTokenId (and is counted).
+            // A stop token is not passed to onToken; it arrives as onFinish's stopTokenId (counted, with its logprob).
             boolean endOfGeneration = !request.ignoreEos() && tokenizer.endOfGenerationIds().contains(id);
             if (endOfGeneration || request.stopTokenIds().contains(id)) {
-                listener.onFinish(FinishReason.STOP, id, prompt.length, generated, 0);
+                float stopLogprob = request.logprobs() < 0 ? Float.NaN : logprob(prompt.length + generated - 1, id);
+                listener.onFinish(FinishReason.STOP, id, stopLogprob, prompt.length, generated, 0);
                 return;
             }
             listener.onToken(token(prompt.length + generated - 1, id, decoder.next(id), request.logprobs()));

@@ -57,9 +57,9 @@ final class ScriptedEngine implements Engine {
             int n = Math.min(ids.length, request.maxTokens());
             for (int i = 0; i < n; i++) listener.onToken(new GeneratedToken(ids[i], decoder.next(ids[i]), Float.NaN, List.of()));
             if (n < ids.length) {
-                listener.onFinish(FinishReason.LENGTH, -1, request.prompt().length, n, 0);
+                listener.onFinish(FinishReason.LENGTH, -1, Float.NaN, request.prompt().length, n, 0);
             } else {
-                listener.onFinish(FinishReason.STOP, FakeTokenizer.EOS, request.prompt().length, n + 1, 0);
+                listener.onFinish(FinishReason.STOP, FakeTokenizer.EOS, Float.NaN, request.prompt().length, n + 1, 0);
             }
             handles.add(new GenerationHandle() {
                 @Override

@@ -110,7 +110,8 @@ class ServingUnderLoadTest {
         }
 
         @Override
-        public void onFinish(FinishReason reason, int stopTokenId, int promptTokens, int generatedTokens, int cachedPromptTokens) {}
+        public void onFinish(FinishReason reason, int stopTokenId, float stopTokenLogprob, int promptTokens, int generatedTokens,
+                             int cachedPromptTokens) {}
 
         @Override
         public void onError(Throwable error) {}
