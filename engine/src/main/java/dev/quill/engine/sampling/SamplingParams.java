@@ -63,9 +63,13 @@ public record SamplingParams(
         if (!ok) throw new IllegalArgumentException(message);
     }
 
-    /** True when the next token is the argmax (temperature 0); the filters and the seed then play no part. */
+    /**
+     * True when the next token is the argmax: temperature 0, or one so small that 1/temperature overflows a float
+     * (the logits are scaled in float; such a temperature is the argmax anyway). The filters and the seed then play
+     * no part.
+     */
     public boolean greedy() {
-        return temperature == 0;
+        return temperature == 0 || Float.isInfinite((float) (1 / temperature));
     }
 
     /** True when any penalty is on, i.e. the sampler has to remember which tokens it has seen. */

@@ -244,6 +244,21 @@ class SamplerTest {
     }
 
     @Test
+    void aTemperatureTooSmallToDivideByInFloatIsGreedy() {
+        var random = new SplittableRandom(7);
+        for (double t : new double[] {1e-39, 5e-39, 1e-38, Float.MIN_NORMAL, Float.MIN_NORMAL / 2, Float.MIN_VALUE,
+                Double.MIN_VALUE, 1e-300}) {
+            var sampler = new Sampler(sampling(t, 0, 1, 0, 3L), 2000, null);
+            for (int i = 0; i < 20; i++) {
+                float[] logits = randomLogits(random, 2000, 1);
+                assertThat(sampler.sample(logits, 0)).as("temperature %s", t).isEqualTo(Candidates.argmax(logits, 0, 2000));
+            }
+        }
+        assertThat(sampling(1e-39, 0, 1, 0, 3L).greedy()).as("1/1e-39 overflows a float").isTrue();
+        assertThat(sampling(1e-30, 0, 1, 0, 3L).greedy()).as("1/1e-30 is a float").isFalse();
+    }
+
+    @Test
     void aTinyTopPIsGreedy() {
         var random = new SplittableRandom(6);
         var sampler = new Sampler(sampling(2, 0, 1e-9, 0, 8L), 2000, null);
