@@ -64,7 +64,16 @@ final class JsonSchemaCompiler {
         c.rules.put("root", Expr.EMPTY); // placeholder: keeps "root" first and reserved
         c.refRules.put("", "root");
         c.rules.put("root", c.schema(schema, ""));
-        return Grammar.of(c.rules, "root");
+        try {
+            return Grammar.of(c.rules, "root");
+        } catch (SchemaException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            // The rules are well formed by construction; what the grammar can still refuse is recursion through $ref
+            // that never reaches a complete value ({"$ref": "#"}, or a required property of the schema's own type).
+            throw new InvalidSchemaException("$ref", "#", "no finite JSON value satisfies the schema: its $ref "
+                    + "recursion never ends");
+        }
     }
 
     /** Any JSON object, members of any JSON values. */

@@ -395,6 +395,21 @@ class JsonSchemaCompilerTest {
         }
 
         @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {
+                "{\"$ref\":\"#\"}",
+                "{\"allOf\":[{\"$ref\":\"#\"}]}",
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"#\"}},\"required\":[\"a\"]}",
+                "{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":\"#/$defs/a\"}}}"})
+        void aSchemaNoFiniteValueCanSatisfyIsInvalid(String schema) {
+            assertThatThrownBy(() -> Grammars.jsonSchema(json(schema)))
+                    .isInstanceOfSatisfying(InvalidSchemaException.class, e -> {
+                        assertThat(e.keyword()).isEqualTo("$ref");
+                        assertThat(e.pointer()).isEqualTo("#");
+                    })
+                    .hasMessageContaining("no finite JSON value");
+        }
+
+        @ParameterizedTest(name = "{0}")
         @MethodSource("dev.quill.engine.grammar.JsonSchemaCompilerTest#invalid")
         void malformedSchemasAreNamedWithTheirLocation(String schema, String keyword, String pointer) {
             assertThatThrownBy(() -> Grammars.jsonSchema(json(schema)))

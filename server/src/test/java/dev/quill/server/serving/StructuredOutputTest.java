@@ -63,6 +63,19 @@ class StructuredOutputTest {
     }
 
     @Test
+    void aSchemaThatRecursesForeverIsRefusedNotAServerError() {
+        JsonNode e = error("/v1/chat/completions", CHAT + ",'response_format':{'type':'json_schema','json_schema':{'name':'r',"
+                + "'schema':{'$ref':'#'}}}}", 422);
+        assertThat(loc(e)).containsExactly("body", "response_format", "json_schema", "schema");
+        assertThat(e.get("message").asText()).contains("no finite JSON value");
+
+        String tools = ",'tools':[{'type':'function','function':{'name':'f','parameters':{'type':'object',"
+                + "'properties':{'a':{'$ref':'#'}},'required':['a']}}}]";
+        JsonNode tool = error("/v1/chat/completions", CHAT + tools + ",'tool_choice':'required'}", 422);
+        assertThat(loc(tool)).containsExactly("body", "tools", 0, "function", "parameters");
+    }
+
+    @Test
     void toolParameterSchemasMatterOnlyWhenACallIsForced() {
         String tools = ",'tools':[{'type':'function','function':{'name':'ok','parameters':{'type':'object'}}},"
                 + "{'type':'function','function':{'name':'odd','parameters':{'type':'object','if':{'type':'object'}}}}]";
