@@ -10,12 +10,14 @@ import java.util.Map;
  *
  * @param model             the requested model or deployment name, or null
  * @param maxTokens         {@code max_tokens} / {@code max_completion_tokens}, or null for the endpoint default
+ * @param maxTokensField    which of the two the client sent (for error messages), or null
  * @param topK              0 = off
  * @param n                 choices per prompt
  * @param bestOf            candidates per prompt (≥ n), or null for n
  * @param stop              stop strings (at most 4, none empty)
  * @param timeoutSeconds    the request fails when generation takes longer, or null
- * @param truncateToContext {@code context_length_exceeded_behavior}: true = truncate (default), false = error
+ * @param truncateToContext {@code context_length_exceeded_behavior}: true = truncate (lower an explicit max_tokens to
+ *                          fit), false = error (the default, as OpenAI and Azure)
  * @param modalities        requested output modalities, or null
  * @param audio             the {@code audio} output parameters, or null
  * @param prediction        predicted output text (validated; does not change the output), or null
@@ -27,6 +29,7 @@ import java.util.Map;
 public record GenerationOptions(
         String model,
         Integer maxTokens,
+        String maxTokensField,
         Double temperature,
         Double topP,
         int topK,

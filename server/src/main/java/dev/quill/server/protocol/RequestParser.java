@@ -135,6 +135,7 @@ public final class RequestParser {
                     "max_tokens and max_completion_tokens are the same setting; they differ (" + maxTokens + " and "
                             + maxCompletionTokens + ")");
         }
+        String maxTokensField = maxTokens != null ? "max_tokens" : maxCompletionTokens != null ? "max_completion_tokens" : null;
         if (maxTokens == null) maxTokens = maxCompletionTokens;
 
         Double temperature = body.number("temperature", 0, 2);
@@ -170,9 +171,9 @@ public final class RequestParser {
         JsonNode guardrailContext = body.raw("context");
         Extensions extensions = extensions(passThrough);
         OutputConstraints constraints = constraints(passThrough, responseFormat, toolChoice);
-        return new GenerationOptions(model, maxTokens, temperature, topP, topK == null ? 0 : (int) Math.max(0, topK),
+        return new GenerationOptions(model, maxTokens, maxTokensField, temperature, topP, topK == null ? 0 : (int) Math.max(0, topK),
                 frequencyPenalty, presencePenalty, logitBias, n, bestOf, seed, stop, stream, includeUsage, user,
-                timeout, !"error".equals(overflow), responseFormat, tools, toolChoice, parallelToolCalls, modalities,
+                timeout, "truncate".equals(overflow), responseFormat, tools, toolChoice, parallelToolCalls, modalities,
                 audio, prediction, guardrailContext, extensions, constraints, List.copyOf(ignored));
     }
 

@@ -63,8 +63,9 @@ final class RequestSettings {
     }
 
     /**
-     * Tokens to generate for a prompt: the request's max_tokens (or {@code fallback}, -1 meaning "the rest of the
-     * context"), lowered to fit the context unless the client asked for an error.
+     * Tokens to generate for a prompt: the request's max_tokens, which must fit the context unless the client asked
+     * for truncation (then it is lowered to fit), or else {@code fallback} (-1 meaning "the rest of the context"),
+     * lowered to fit.
      */
     static int maxTokens(GenerationOptions o, int fallback, int promptLength, int contextLength, List<Object> promptLoc) {
         if (promptLength > contextLength) {
@@ -75,10 +76,10 @@ final class RequestSettings {
         if (o.maxTokens() == null) return fallback < 0 ? room : Math.min(fallback, room);
         int wanted = o.maxTokens();
         if (wanted > room && !o.truncateToContext()) {
-            throw ApiException.badRequest("context_length_exceeded", "The prompt (" + promptLength + " tokens) plus max_tokens ("
-                    + wanted + ") exceeds the model's context of " + contextLength
-                    + " tokens; lower max_tokens or send context_length_exceeded_behavior: truncate",
-                    List.of("body", "max_tokens"), wanted);
+            String field = o.maxTokensField();
+            throw ApiException.badRequest("context_length_exceeded", "The prompt (" + promptLength + " tokens) plus "
+                    + field + " (" + wanted + ") exceeds the model's context of " + contextLength + " tokens; lower "
+                    + field + " or send context_length_exceeded_behavior: truncate", List.of("body", field), wanted);
         }
         return Math.min(wanted, room);
     }

@@ -56,7 +56,7 @@ class RequestParserTest {
             assertThat(o.candidates()).isEqualTo(1);
             assertThat(o.stream()).isFalse();
             assertThat(o.stop()).isEmpty();
-            assertThat(o.truncateToContext()).isTrue();
+            assertThat(o.truncateToContext()).isFalse();
             assertThat(o.responseFormat()).isEqualTo(ResponseFormat.TEXT);
             assertThat(o.extensions()).isEqualTo(Extensions.DEFAULTS);
             assertThat(request.echo()).isFalse();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quill.engine.GenerationRequest;
+import dev.quill.server.protocol.Json;
 import java.io.BufferedReader;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ class CompletionServiceTest {
 
     private JsonNode ok(HttpResponse<String> response) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return dev.quill.server.protocol.Json.parse(response.body().getBytes());
+        return Json.parse(response.body().getBytes());
     }
 
     private JsonNode complete(String body, String... headers) {
@@ -411,14 +412,25 @@ class CompletionServiceTest {
     }
 
     @Test
-    void theContextWindowTruncatesMaxTokensOrFailsWhenAsked() {
+    void anExplicitMaxTokensBeyondTheContextFailsUnlessTruncationIsAsked() {
         // "small" holds 16 tokens; "hello" is BOS + h·e·l·l·o... = 5 tokens with the "he" pair.
-        List<GenerationRequest> sent = requestsOf(smallEngine, () -> complete("{'model':'small','prompt':'hello','max_tokens':100}"));
-        assertThat(sent.getFirst().maxTokens()).isEqualTo(16 - sent.getFirst().prompt().length);
-        HttpResponse<String> error = server.post("/v1/completions",
-                "{'model':'small','prompt':'hello','max_tokens':100,'context_length_exceeded_behavior':'error'}");
+        HttpResponse<String> error = server.post("/v1/completions", "{'model':'small','prompt':'hello','max_tokens':100}");
         assertThat(error.statusCode()).isEqualTo(400);
-        assertThat(error.body()).contains("context_length_exceeded");
+        JsonNode e = Json.parse(error.body().getBytes()).get("error");
+        assertThat(e.get("code").asText()).isEqualTo("context_length_exceeded");
+        assertThat(e.get("param").asText()).isEqualTo("max_tokens");
+        HttpResponse<String> named = server.post("/v1/completions",
+                "{'model':'small','prompt':'hello','max_completion_tokens':100,'context_length_exceeded_behavior':'error'}");
+        assertThat(named.statusCode()).isEqualTo(400);
+        assertThat(Json.parse(named.body().getBytes()).get("error").get("param").asText()).isEqualTo("max_completion_tokens");
+        assertThat(named.body()).contains("plus max_completion_tokens (100)");
+
+        List<GenerationRequest> sent = requestsOf(smallEngine, () -> complete(
+                "{'model':'small','prompt':'hello','max_tokens':100,'context_length_exceeded_behavior':'truncate'}"));
+        assertThat(sent.getFirst().maxTokens()).isEqualTo(16 - sent.getFirst().prompt().length);
+        // The endpoint's default (256) is lowered to fit whatever the behaviour: the client did not ask for it.
+        sent = requestsOf(smallEngine, () -> complete("{'model':'small','prompt':'hello','context_length_exceeded_behavior':'error'}"));
+        assertThat(sent.getFirst().maxTokens()).isEqualTo(16 - sent.getFirst().prompt().length);
         HttpResponse<String> tooLong = server.post("/v1/completions", "{'model':'small','prompt':'" + "z".repeat(40) + "'}");
         assertThat(tooLong.statusCode()).isEqualTo(400);
         assertThat(tooLong.body()).contains("context_length_exceeded");
