@@ -138,8 +138,11 @@ public final class JsonFields {
         BigInteger integer = integral(value);
         if (integer == null) throw ApiException.invalid(loc, value, Loc.param(loc) + " must be an integer");
         if (integer.compareTo(BigInteger.valueOf(min)) < 0 || integer.compareTo(BigInteger.valueOf(max)) > 0) {
-            String range = max == Long.MAX_VALUE ? "at least " + min
-                    : min == Long.MIN_VALUE ? "at most " + max
+            // A one-sided bound where the other side is only the 64-bit limit reads better, but it must be the side
+            // the value broke (a seed of 2^63 is too large, not too small).
+            boolean tooSmall = integer.compareTo(BigInteger.valueOf(min)) < 0;
+            String range = tooSmall && max == Long.MAX_VALUE ? "at least " + min
+                    : !tooSmall && min == Long.MIN_VALUE ? "at most " + max
                     : "between " + min + " and " + max;
             throw ApiException.invalid(loc, value, Loc.param(loc) + " must be " + range + ", got " + value.asText());
         }

@@ -1,6 +1,7 @@
 package dev.quill.server.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.quill.engine.sampling.Logprobs;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -61,9 +62,13 @@ public final class RequestParser {
 
         Integer logprobs;
         JsonNode logprobsNode = body.raw("logprobs");
-        Integer topLogprobs = body.int32("top_logprobs", 0, 5);
+        Integer topLogprobs = body.int32("top_logprobs", 0, Logprobs.MAX_TOP);
         if (logprobsNode != null && logprobsNode.isBoolean()) {
-            // The gateway form: logprobs: true plus top_logprobs.
+            // The gateway form: logprobs: true plus top_logprobs (0-20, as for chat).
+            if (!logprobsNode.booleanValue() && topLogprobs != null) {
+                throw ApiException.invalid(body.loc("top_logprobs"), body.node().get("top_logprobs"),
+                        "top_logprobs requires logprobs to be true");
+            }
             logprobs = logprobsNode.booleanValue() ? (topLogprobs == null ? 0 : topLogprobs) : null;
         } else {
             logprobs = body.int32("logprobs", 0, 5);

@@ -120,6 +120,14 @@ class RequestParserTest {
         }
 
         @Test
+        void aRangeMessageNamesTheSideTheValueBroke() {
+            assertThat(completionError("{'prompt':'x','seed':9223372036854775808}").getMessage())
+                    .contains("seed must be at most 9223372036854775807");
+            assertThat(completionError("{'prompt':'x','seed':-9223372036854775809}").getMessage())
+                    .contains("seed must be at least -9223372036854775808");
+        }
+
+        @Test
         void acceptsTheEdgesOfEachRange() {
             GenerationOptions o = completion("{'prompt':'x','temperature':0,'top_p':1,'top_k':-1,'frequency_penalty':-2,"
                     + "'presence_penalty':2,'n':128,'max_tokens':0,'seed':-9223372036854775808,'logprobs':5}").options();
@@ -172,6 +180,10 @@ class RequestParserTest {
             assertThat(completion("{'prompt':'x','logprobs':true}").logprobs()).isZero();
             assertThat(completion("{'prompt':'x','logprobs':false}").logprobs()).isNull();
             assertThat(completionError("{'prompt':'x','logprobs':2,'top_logprobs':3}").loc()).containsExactly("body", "top_logprobs");
+            // As for chat: up to 20 alternatives, and only with logprobs: true.
+            assertThat(completion("{'prompt':'x','logprobs':true,'top_logprobs':20}").logprobs()).isEqualTo(20);
+            assertThat(completionError("{'prompt':'x','logprobs':true,'top_logprobs':21}").loc()).containsExactly("body", "top_logprobs");
+            assertThat(completionError("{'prompt':'x','logprobs':false,'top_logprobs':3}").getMessage()).contains("requires logprobs to be true");
         }
 
         @Test
