@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * The served deployments and how a request picks one: the {@code azureml-model-deployment} or
  * {@code x-deployment-name} header, else the {@code model} field (a name or alias, {@code vendor/model_name}, or
- * {@code vendor/model_name/deployment}), else the first deployment. {@code x-tags} must all be tags of the pick.
+ * {@code vendor/model_name/deployment}; ignored when there is only one deployment), else the first deployment that
+ * has every {@code x-tags} tag, else the first deployment. A deployment picked by name must have the tags too.
  */
 public final class Deployments implements AutoCloseable {
 
@@ -52,25 +53,37 @@ public final class Deployments implements AutoCloseable {
 
     /** The deployment a request asks for, or 404 listing the names there are. */
     public Deployment select(String azureHeader, String deploymentHeader, String model, String tags) {
+        Set<String> wanted = new LinkedHashSet<>();
+        if (tags != null) for (String tag : tags.split(",")) if (!tag.isBlank()) wanted.add(tag.strip());
         Deployment chosen;
         if (present(azureHeader)) {
             chosen = byName(azureHeader.strip()).orElseThrow(() -> unknown("deployment", azureHeader, List.of("header", AZURE_DEPLOYMENT_HEADER)));
         } else if (present(deploymentHeader)) {
             chosen = byName(deploymentHeader.strip()).orElseThrow(() -> unknown("deployment", deploymentHeader, List.of("header", DEPLOYMENT_HEADER)));
-        } else if (present(model)) {
+        } else if (present(model) && all.size() > 1) {
             chosen = byModel(model.strip()).orElseThrow(() -> unknown("model", model, List.of("body", "model")));
+        } else if (!wanted.isEmpty()) {
+            // Nothing named a deployment: the tags pick the first that has them all.
+            return all.stream().filter(d -> d.config().tags().containsAll(wanted)).findFirst()
+                    .orElseThrow(() -> new ApiException(ErrorKind.NOT_FOUND, "deployment_not_found", "No deployment has all the tags "
+                            + wanted + " (" + tagsOfAll() + ")", List.of("header", TAGS_HEADER), tags, null));
         } else {
+            // A server of one deployment ignores the model field, as Azure AI model inference documents ("ignored if
+            // the endpoint serves only one model"): SDKs send some model name whether or not it means anything here.
             chosen = all.getFirst();
         }
-        if (present(tags)) {
-            Set<String> wanted = new LinkedHashSet<>();
-            for (String tag : tags.split(",")) if (!tag.isBlank()) wanted.add(tag.strip());
-            if (!chosen.config().tags().containsAll(wanted)) {
-                throw ApiException.notFound("deployment_not_found", "Deployment '" + chosen.name() + "' does not have the tags "
-                        + wanted + " (its tags: " + chosen.config().tags() + ")");
-            }
+        if (!chosen.config().tags().containsAll(wanted)) {
+            throw new ApiException(ErrorKind.NOT_FOUND, "deployment_not_found", "Deployment '" + chosen.name()
+                    + "' does not have the tags " + wanted + " (its tags: " + chosen.config().tags() + ")",
+                    List.of("header", TAGS_HEADER), tags, null);
         }
         return chosen;
+    }
+
+    private String tagsOfAll() {
+        List<String> each = new ArrayList<>();
+        for (Deployment d : all) each.add(d.name() + ": " + d.config().tags());
+        return String.join("; ", each);
     }
 
     /** A deployment by name or alias, or by the vendor-qualified forms. */

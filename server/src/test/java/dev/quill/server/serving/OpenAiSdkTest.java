@@ -8,7 +8,6 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
-import com.openai.errors.NotFoundException;
 import com.openai.errors.UnauthorizedException;
 import com.openai.errors.UnprocessableEntityException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -119,8 +118,6 @@ class OpenAiSdkTest {
                     assertThat(e.param()).hasValue("temperature");
                     assertThat(e.getMessage()).contains("temperature");
                 });
-        assertThatThrownBy(() -> client.completions().create(CompletionCreateParams.builder().model("gpt-4").prompt("x").build()))
-                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.code()).hasValue("model_not_found"));
         assertThatThrownBy(() -> client.completions().create(CompletionCreateParams.builder().model("fake").prompt("x")
                 .putAdditionalBodyProperty("context_length_exceeded_behavior", JsonValue.from("error"))
                 .maxTokens(100_000L).build()))

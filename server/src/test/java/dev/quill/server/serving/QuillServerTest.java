@@ -152,14 +152,12 @@ class QuillServerTest {
         }
 
         @Test
-        void unknownModelIs404ListingTheAvailableOnes() {
-            JsonNode error = assertError(server.post("/v1/completions", "{'prompt':'x','model':'gpt-4'}"), 404, "NotFoundError");
-            assertThat(error.get("message").asText()).contains("gpt-4").contains("fake");
-            assertThat(error.get("code").asText()).isEqualTo("model_not_found");
-            assertThat(server.post("/v1/completions", "{'prompt':'x','max_tokens':1,'model':'fake'}").statusCode()).isEqualTo(200);
-            assertThat(server.post("/v1/completions", "{'prompt':'x','max_tokens':1,'model':'quill/fake'}").statusCode()).isEqualTo(200);
-            assertThat(server.post("/v1/completions", "{'prompt':'x','max_tokens':1,'model':'quill/fake/fake'}").statusCode()).isEqualTo(200);
-            assertError(server.post("/v1/completions", "{'prompt':'x','model':'openai/fake'}"), 404, "NotFoundError");
+        void theOnlyDeploymentAnswersWhateverModelIsNamed() {
+            for (String model : List.of("fake", "quill/fake", "gpt-4", "openai/fake")) {
+                HttpResponse<String> response = server.post("/v1/completions", "{'prompt':'x','max_tokens':1,'model':'" + model + "'}");
+                assertThat(response.statusCode()).as(model).isEqualTo(200);
+                assertThat(json(response).get("model").asText()).isEqualTo("fake");
+            }
         }
 
         @Test
@@ -207,10 +205,25 @@ class QuillServerTest {
         }
 
         @Test
-        void tagsMustMatchTheChosenDeployment() {
+        void anUnknownModelIs404ListingTheAvailableOnes() {
+            JsonNode error = assertError(server.post("/v1/completions", "{'prompt':'x','model':'gpt-4'}"), 404, "NotFoundError");
+            assertThat(error.get("message").asText()).contains("gpt-4").contains("alpha").contains("beta");
+            assertThat(error.get("code").asText()).isEqualTo("model_not_found");
+            assertThat(error.get("param").asText()).isEqualTo("model");
+            assertError(server.post("/v1/completions", "{'prompt':'x','model':'openai/beta'}"), 404, "NotFoundError");
+        }
+
+        @Test
+        void tagsPickADeploymentAndMustMatchOneChosenByName() {
             assertThat(modelOf(server.post("/v1/chat/completions", CHAT, "x-tags", "fast, small"))).isEqualTo("alpha");
-            assertError(server.post("/v1/chat/completions", CHAT, "x-tags", "big"), 404, "NotFoundError");
+            assertThat(modelOf(server.post("/v1/chat/completions", CHAT, "x-tags", "big"))).isEqualTo("beta");
             assertThat(modelOf(server.post("/v1/chat/completions", CHAT, "x-deployment-name", "beta", "x-tags", "big"))).isEqualTo("beta");
+            JsonNode none = assertError(server.post("/v1/chat/completions", CHAT, "x-tags", "big,fast"), 404, "NotFoundError");
+            assertThat(none.get("detail").get("loc").toString()).isEqualTo("[\"header\",\"x-tags\"]");
+            assertThat(none.get("message").asText()).contains("alpha: [small, fast]").contains("beta: [big]");
+            JsonNode mismatch = assertError(server.post("/v1/chat/completions", CHAT, "x-deployment-name", "alpha", "x-tags", "big"),
+                    404, "NotFoundError");
+            assertThat(mismatch.get("detail").get("loc").toString()).isEqualTo("[\"header\",\"x-tags\"]");
         }
 
         @Test
