@@ -115,7 +115,8 @@ public final class RequestParser {
         switch (policy) {
             case ERROR -> {
                 String first = extras.getFirst();
-                throw new ApiException(ErrorKind.UNPROCESSABLE, "extra_parameters",
+                // 400, as both Azure pages say (and as OpenAI answers an unrecognized argument).
+                throw new ApiException(ErrorKind.BAD_REQUEST, "extra_parameters",
                         "Extra parameters " + extras + " are not allowed. Send the header 'extra-parameters: drop' to "
                                 + "ignore them, or 'extra-parameters: pass-through' to hand them to the model.",
                         body.loc(first), body.node().get(first), null);

@@ -207,7 +207,7 @@ class RequestParserTest {
         @Test
         void errorNamesEveryExtraField() {
             ApiException e = completionError("{'prompt':'x','foo':1,'min_p':0.1}");
-            assertThat(e.status()).isEqualTo(422);
+            assertThat(e.status()).isEqualTo(400);
             assertThat(e.code()).isEqualTo("extra_parameters");
             assertThat(e.getMessage()).contains("foo").contains("min_p");
             assertThat(e.loc()).containsExactly("body", "foo");

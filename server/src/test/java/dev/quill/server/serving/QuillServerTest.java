@@ -137,7 +137,7 @@ class QuillServerTest {
         @Test
         void extraParametersFollowTheHeader() {
             String body = "{'prompt':'hi','max_tokens':2,'temperature':0,'min_p':0.1,'mystery':1}";
-            JsonNode error = assertError(server.post("/v1/completions", body), 422, "UnprocessableContentError");
+            JsonNode error = assertError(server.post("/v1/completions", body), 400, "BadRequestError");
             assertThat(error.get("message").asText()).contains("min_p").contains("mystery");
 
             HttpResponse<String> dropped = server.post("/v1/completions", body, "extra-parameters", "drop");
