@@ -19,12 +19,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChatFormatter {
 
+    private static final java.util.regex.Pattern TOOLS_VARIABLE = java.util.regex.Pattern.compile("\\btools\\b");
+
     private final ChatTemplate template;
     private final ToolCallFormat toolCallFormat;
+    private final boolean showsTools;
 
-    ChatFormatter(ChatTemplate template, ToolCallFormat toolCallFormat) {
+    ChatFormatter(ChatTemplate template, ToolCallFormat toolCallFormat, boolean showsTools) {
         this.template = template;
         this.toolCallFormat = toolCallFormat;
+        this.showsTools = showsTools;
     }
 
     /**
@@ -34,19 +38,28 @@ public final class ChatFormatter {
      */
     public static ChatFormatter forModel(ModelInfo info) {
         ToolCallFormat format = ToolCallFormat.detect(info.chatTemplate());
-        if (info.chatTemplate() == null) return new ChatFormatter(ChatTemplate.CHATML, format);
+        if (info.chatTemplate() == null) return new ChatFormatter(ChatTemplate.CHATML, format, false);
         try {
-            return new ChatFormatter(ChatTemplate.compile(info.chatTemplate()), format);
+            return new ChatFormatter(ChatTemplate.compile(info.chatTemplate()), format,
+                    TOOLS_VARIABLE.matcher(info.chatTemplate()).find());
         } catch (TemplateException e) {
             Logger log = LoggerFactory.getLogger(ChatFormatter.class);
             log.warn("the chat template of {} does not compile ({}); using ChatML instead", info.name(), e.getMessage());
-            return new ChatFormatter(ChatTemplate.CHATML, ToolCallFormat.detect(null));
+            return new ChatFormatter(ChatTemplate.CHATML, ToolCallFormat.detect(null), false);
         }
     }
 
     /** How the model writes tool calls. */
     public ToolCallFormat toolCallFormat() {
         return toolCallFormat;
+    }
+
+    /**
+     * Whether the template shows the model its tools (it reads the {@code tools} variable): only then can the model
+     * decide by itself to call one ({@code tool_choice: auto}).
+     */
+    public boolean showsTools() {
+        return showsTools;
     }
 
     /**

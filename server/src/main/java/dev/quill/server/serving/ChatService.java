@@ -35,6 +35,12 @@ final class ChatService {
         GenerationOptions o = request.options();
         Tokenizer tokenizer = d.tokenizer();
         RequestSettings.checkAgainstModel(o, d);
+        if (!o.tools().isEmpty() && o.toolChoice().mode().equals("auto") && !d.chatFormatter().showsTools()) {
+            // The Azure page: tools "Returns a 422 error if the tool is not supported by the model".
+            throw ApiException.invalid(List.of("body", "tools"), null, "Model '" + d.name() + "' cannot decide to call "
+                    + "tools: its chat template does not show them to it (tool_choice auto). Send tool_choice 'required' "
+                    + "or name a function to have a call written by constrained decoding, or 'none'.");
+        }
         ContentFilter filter = d.config().contentFilter();
         for (int i = 0; i < request.messages().size(); i++) {
             ChatMessage message = request.messages().get(i);

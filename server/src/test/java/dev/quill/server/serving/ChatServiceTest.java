@@ -219,10 +219,26 @@ class ChatServiceTest {
     }
 
     @Test
+    void toolsForAModelWhoseTemplateCannotShowThemAre422UnlessTheCallIsForcedOrOff() {
+        // The fake model has no chat template (ChatML, which has no tools): it could never choose to call one.
+        String tools = ",'tools':[{'type':'function','function':{'name':'f'}}]";
+        for (String choice : List.of("", ",'tool_choice':'auto'")) {
+            HttpResponse<String> auto = server.post("/v1/chat/completions", USER + tools + choice + ",'max_tokens':2}");
+            assertThat(auto.statusCode()).isEqualTo(422);
+            JsonNode error = Json.parse(auto.body().getBytes()).get("error");
+            assertThat(error.get("param").asText()).isEqualTo("tools");
+            assertThat(error.get("message").asText()).contains("cannot decide to call tools").contains("required");
+        }
+        assertThat(server.post("/v1/chat/completions", USER + tools + ",'tool_choice':'none','max_tokens':2}").statusCode())
+                .isEqualTo(200);
+    }
+
+    @Test
     void toolsAndResponseFormatAreValidatedAndAccepted() {
         String tools = ",'tools':[{'type':'function','function':{'name':'get_weather','parameters':{'type':'object',"
-                + "'properties':{'city':{'type':'string'}}}}}],'tool_choice':'auto','parallel_tool_calls':true";
-        assertThat(chat(USER + tools + ",'max_tokens':2,'response_format':{'type':'json_object'}}").get("choices")).hasSize(1);
+                + "'properties':{'city':{'type':'string'}}}}}],'parallel_tool_calls':true";
+        assertThat(chat(USER + tools + ",'tool_choice':'none','max_tokens':2,'response_format':{'type':'json_object'}}")
+                .get("choices")).hasSize(1);
         HttpResponse<String> bad = server.post("/v1/chat/completions", USER + ",'tools':[{'type':'function','function':{'name':'get weather'}}]}");
         assertThat(bad.statusCode()).isEqualTo(422);
         assertThat(bad.body()).contains("\"loc\":[\"body\",\"tools\",0,\"function\",\"name\"]");

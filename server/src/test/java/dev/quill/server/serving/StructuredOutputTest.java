@@ -23,6 +23,9 @@ class StructuredOutputTest {
 
     private static final String CHAT = "{'messages':[{'role':'user','content':'Hi'}],'max_tokens':4";
     private static final String PASS_THROUGH = "extra-parameters";
+    /** A template that shows the model its tools, so that tool_choice auto is allowed. */
+    private static final String TOOLS_TEMPLATE = "{% if tools %}{{ tools | tojson }}{% endif %}{% for m in messages %}"
+            + "{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}";
 
     private TestServer server;
 
@@ -30,7 +33,7 @@ class StructuredOutputTest {
     void start() {
         ServerConfig.DeploymentConfig deployment = ServerConfig.DeploymentConfig.of("m", Path.of("m.gguf"));
         server = new TestServer(ServerConfig.single(deployment),
-                new Deployments(List.of(new Deployment(deployment, new ScriptedEngine(null, r -> "{}")))));
+                new Deployments(List.of(new Deployment(deployment, new ScriptedEngine(TOOLS_TEMPLATE, r -> "{}")))));
     }
 
     @AfterAll
