@@ -358,7 +358,13 @@ public final class RequestParser {
             JsonFields part = JsonFields.object(value.get(j), partLoc);
             String type = part.requiredString("type");
             switch (type) {
-                case "text" -> parts.add(new ChatMessage.ContentPart("text", part.requiredString("text"), partLoc));
+                case "text" -> {
+                    // OpenAI's part carries "text"; the Azure page's content part carries it in "content".
+                    String text = part.string("text");
+                    if (text == null) text = part.string("content");
+                    if (text == null) throw ApiException.missing(part.loc("text"));
+                    parts.add(new ChatMessage.ContentPart("text", text, partLoc));
+                }
                 case "refusal" -> parts.add(new ChatMessage.ContentPart("text", part.requiredString("refusal"), partLoc));
                 case "image_url" -> {
                     JsonNode image = part.required("image_url");

@@ -300,6 +300,15 @@ class RequestParserTest {
         }
 
         @Test
+        void aTextPartCarriesItsTextInTextOrAsTheAzurePageWritesItInContent() {
+            ChatCompletionRequest request = chat("{'messages':[{'role':'user','content':[{'type':'text','text':'a'},"
+                    + "{'type':'text','content':'b'}]}]}");
+            assertThat(request.messages().getFirst().content()).extracting(ChatMessage.ContentPart::text).containsExactly("a", "b");
+            assertThat(chatError("{'messages':[{'role':'user','content':[{'type':'text'}]}]}").loc())
+                    .containsExactly("body", "messages", 0, "content", 0, "text");
+        }
+
+        @Test
         void keepsImageAndAudioPartsWithTheirLocationForTheModelCheck() {
             ChatCompletionRequest request = chat("{'messages':[{'role':'user','content':[{'type':'text','text':'look'},"
                     + "{'type':'image_url','image_url':{'url':'data:image/png;base64,AA','detail':'low'}},"
