@@ -108,6 +108,7 @@ final class ChatService {
         }
 
         SseStream sse = responder.openStream(headers);
+        if (o.includeUsage()) sse.announceUsage();
         try {
             for (int s = 0; s < candidates; s++) {
                 sse.send(chunk(id, created, d.name(), fingerprint, s, new ChatCompletionChunk.Delta("assistant", ""), null, null, null, null));

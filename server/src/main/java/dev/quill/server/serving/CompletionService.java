@@ -77,6 +77,7 @@ final class CompletionService {
             return shape.response(results, request, o.n(), candidates);
         }
         SseStream sse = responder.openStream(headers);
+        if (o.includeUsage()) sse.announceUsage();
         StreamObserver observer = new StreamObserver(shape, sse, request, promptOf, o);
         try {
             if (request.echo() && !wantLogprobs) {

@@ -1,5 +1,6 @@
 package dev.quill.server.serving;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.Json;
 import jakarta.servlet.ServletOutputStream;
@@ -25,6 +26,8 @@ final class SseStream {
     private ByteArrayOutputStream held = new ByteArrayOutputStream();
     /** The error the stream ended with, or null. */
     private ApiException failure;
+    /** Whether chunks without usage say {@code "usage": null} ({@link #announceUsage()}). */
+    private boolean usageAnnounced;
 
     SseStream(HttpServletResponse response) {
         this.response = response;
@@ -51,7 +54,21 @@ final class SseStream {
         flush(frames);
     }
 
+    /**
+     * With stream_options.include_usage: every chunk carries a {@code usage} field, null until the final usage chunk,
+     * as OpenAI streams it (clients may read the field on every chunk).
+     */
+    void announceUsage() {
+        usageAnnounced = true;
+    }
+
     void send(Object event) {
+        if (usageAnnounced) {
+            ObjectNode tree = Json.MAPPER.valueToTree(event);
+            if (tree.has("choices") && !tree.has("usage")) tree.putNull("usage");
+            write("data: " + Json.write(tree) + "\n\n");
+            return;
+        }
         write("data: " + Json.write(event) + "\n\n");
     }
 

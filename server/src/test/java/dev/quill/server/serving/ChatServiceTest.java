@@ -188,6 +188,7 @@ class ChatServiceTest {
         assertThat(last.get("choices")).isEmpty();
         assertThat(last.get("usage").get("completion_tokens").asInt()).isEqualTo(3);
         assertThat(last.get("usage").get("total_tokens").asInt()).isEqualTo(3 + last.get("usage").get("prompt_tokens").asInt());
+        assertThat(stream.events().subList(0, stream.events().size() - 1)).allSatisfy(e -> assertThat(e.get("usage").isNull()).isTrue());
     }
 
     @Test
