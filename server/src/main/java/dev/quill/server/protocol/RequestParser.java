@@ -284,6 +284,10 @@ public final class RequestParser {
                     + " or an array of token-id arrays" + (value.isArray() ? ", not an empty array" : ""));
         }
         JsonNode first = value.get(0);
+        if (!first.isTextual() && !first.isNumber() && !first.isArray()) {
+            throw ApiException.invalid(Loc.append(loc, 0), first, "prompt[0] must be a string, a token id or an array of"
+                    + " token ids");
+        }
         List<Prompt> prompts = new ArrayList<>();
         if (first.isNumber()) {
             prompts.add(new Prompt.Tokens(tokenIds(value, loc), loc));
@@ -299,7 +303,7 @@ public final class RequestParser {
                 prompts.add(new Prompt.Tokens(tokenIds(element, elementLoc), elementLoc));
             } else {
                 throw ApiException.invalid(elementLoc, element, "every prompt in the array must be of the same kind as the"
-                        + " first (" + (first.isTextual() ? "a string" : first.isArray() ? "a token-id array" : "invalid") + ")");
+                        + " first (" + (first.isTextual() ? "a string" : "a token-id array") + ")");
             }
         }
         return prompts;
@@ -436,19 +440,26 @@ public final class RequestParser {
         return List.copyOf(new LinkedHashSet<>(stops));
     }
 
+    private static final java.util.regex.Pattern TOKEN_ID_KEY = java.util.regex.Pattern.compile("0|[1-9][0-9]*");
+
     private static Map<Integer, Double> logitBias(JsonNode value, List<Object> loc) {
         if (value == null) return Map.of();
         if (!value.isObject()) throw ApiException.invalid(loc, value, "logit_bias must be an object mapping token ids to biases");
         Map<Integer, Double> bias = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> entry : value.properties()) {
             List<Object> entryLoc = Loc.append(loc, entry.getKey());
+            String key = entry.getKey();
+            // Digits only and no leading zeros: "+5" or "05" would be a second spelling of a key already there.
+            if (!TOKEN_ID_KEY.matcher(key).matches()) {
+                throw ApiException.invalid(entryLoc, key, "logit_bias keys must be token ids written as non-negative "
+                        + "integers without sign or leading zeros, got '" + key + "'");
+            }
             int tokenId;
             try {
-                tokenId = Integer.parseInt(entry.getKey());
-            } catch (NumberFormatException e) {
-                tokenId = -1;
+                tokenId = Integer.parseInt(key);
+            } catch (NumberFormatException tooLarge) {
+                throw ApiException.invalid(entryLoc, key, "token id " + key + " in logit_bias is outside the vocabulary");
             }
-            if (tokenId < 0) throw ApiException.invalid(entryLoc, entry.getKey(), "logit_bias keys must be token ids (non-negative integers)");
             bias.put(tokenId, JsonFields.number(entry.getValue(), entryLoc, -100, 100));
         }
         return bias;

@@ -85,6 +85,11 @@ class RequestParserTest {
             assertThat(negative.loc()).containsExactly("body", "prompt", 1, 1);
             assertThat(negative.value()).hasToString("-5");
             assertThat(completionError("{'prompt':5}").loc()).containsExactly("body", "prompt");
+            for (String element : List.of("null", "true", "{}")) {
+                ApiException e = completionError("{'prompt':[" + element + "]}");
+                assertThat(e.loc()).containsExactly("body", "prompt", 0);
+                assertThat(e.getMessage()).contains("prompt[0] must be a string, a token id or an array of token ids");
+            }
         }
 
         @ParameterizedTest
@@ -163,6 +168,10 @@ class RequestParserTest {
             ApiException range = completionError("{'prompt':'x','logit_bias':{'5':101}}");
             assertThat(range.loc()).containsExactly("body", "logit_bias", "5");
             assertThat(completionError("{'prompt':'x','logit_bias':{'abc':1}}").loc()).containsExactly("body", "logit_bias", "abc");
+            // One spelling per token id, so that no key silently overrides another.
+            assertThat(completionError("{'prompt':'x','logit_bias':{'+5':1}}").getMessage()).contains("without sign or leading zeros");
+            assertThat(completionError("{'prompt':'x','logit_bias':{'05':1,'5':2}}").loc()).containsExactly("body", "logit_bias", "05");
+            assertThat(completionError("{'prompt':'x','logit_bias':{'99999999999':1}}").getMessage()).contains("outside the vocabulary");
         }
 
         @Test
