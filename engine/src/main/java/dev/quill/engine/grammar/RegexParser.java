@@ -12,13 +12,15 @@ import java.util.List;
  *   <li>{@code .} (any character but the line terminators \n, \r, U+0085, U+2028, U+2029)</li>
  *   <li>classes {@code [abc] [a-z] [^...]}, and {@code \d \D \w \W \s \S} inside or outside them; {@code \d \w \s}
  *       and their negations are as in both engines, except that {@code \s} generates ASCII whitespace only and
- *       {@code \S} excludes all Unicode whitespace: a generated string matches under either engine</li>
+ *       {@code \S} excludes all Unicode whitespace (inside a negated class the other way round): a generated string
+ *       matches under either engine</li>
  *   <li>groups {@code (...)}, {@code (?:...)}, {@code (?<name>...)}; alternation {@code |}</li>
  *   <li>quantifiers {@code * + ? {n} {n,} {n,m}}, lazy forms included (they match the same strings)</li>
  *   <li>{@code ^} at the start and {@code $} at the end of a top-level alternative</li>
  * </ul>
  * Anything else (look-around, back-references, word boundaries, flags, Unicode property classes, possessive
- * quantifiers, anchors elsewhere) is rejected with a {@link GrammarSyntaxException} naming it.
+ * quantifiers, anchors elsewhere) is rejected with a {@link GrammarSyntaxException} naming it, as is a pattern that no
+ * string matches (a grammar for it could never finish).
  */
 final class RegexParser {
 
@@ -34,6 +36,8 @@ final class RegexParser {
 
     private final String text;
     private int pos;
+    /** Set while the atoms of a negated class ([^...]) are read. */
+    private boolean negatedClass;
     private int depth;
 
     private RegexParser(String text) {
@@ -51,7 +55,20 @@ final class RegexParser {
             if (!p.atEnd() && p.peek() != '|') throw p.error(p.peek() == ')' ? "unbalanced ')'" : "'$' before the end of the pattern");
             branches.add(new Branch(body, start, end));
         } while (p.eat('|'));
+        if (branches.stream().allMatch(b -> matchesNothing(b.expr()))) throw p.error("the pattern matches no string", 0);
         return branches;
+    }
+
+    /** Whether no string matches (an empty class such as [^\s\S] on a path every match must take). */
+    private static boolean matchesNothing(Expr e) {
+        return switch (e) {
+            case Chars c -> c.isEmpty();
+            case Expr.Literal literal -> false;
+            case Expr.Seq seq -> seq.items().stream().anyMatch(RegexParser::matchesNothing);
+            case Expr.Alt alt -> alt.options().stream().allMatch(RegexParser::matchesNothing);
+            case Expr.Repeat r -> r.min() > 0 && matchesNothing(r.item());
+            case Expr.Ref ref -> false;
+        };
     }
 
     /** The whole text must match (anchors are implied; explicit ones are allowed). */
@@ -177,6 +194,7 @@ final class RegexParser {
         int start = pos;
         pos++;
         boolean negated = eat('^');
+        negatedClass = negated;
         Chars set = Chars.NONE;
         boolean first = true;
         while (true) {
@@ -198,6 +216,7 @@ final class RegexParser {
             }
         }
         pos++;
+        negatedClass = false;
         return negated ? set.negate() : set;
     }
 
@@ -223,8 +242,11 @@ final class RegexParser {
             case 'D' -> DIGIT.negate();
             case 'w' -> WORD;
             case 'W' -> WORD.negate();
-            case 's' -> ASCII_SPACE;
-            case 'S' -> UNICODE_SPACE.negate();
+            // What \s generates is ASCII whitespace and what \S generates excludes all Unicode whitespace, so a
+            // generated string matches under either engine. A negated class must then exclude every character either
+            // engine's \s could match (and for \S, only what no engine's \S matches).
+            case 's' -> inClass && negatedClass ? UNICODE_SPACE : ASCII_SPACE;
+            case 'S' -> inClass && negatedClass ? ASCII_SPACE.negate() : UNICODE_SPACE.negate();
             case 'n' -> Chars.of('\n');
             case 'r' -> Chars.of('\r');
             case 't' -> Chars.of('\t');

@@ -43,6 +43,16 @@ class RegexParserTest {
     }
 
     @Test
+    void aNegatedClassExcludesWhitespaceOfEitherEngine() {
+        // ECMAScript's \s includes U+00A0, Java's does not: generate only what both engines accept.
+        assertThat(matches(Grammars.regex("[^\\s]"), "\u00A0")).isFalse();
+        assertThat(matches(Grammars.regex("[^\\s]"), "x")).isTrue();
+        assertThat(matches(Grammars.regex("[^\\S]"), " ")).isTrue();
+        assertThat(matches(Grammars.regex("[^\\S]"), "\u00A0")).isFalse();
+        assertThat(matches(Grammars.regex("x[^\\s\\S]?y"), "xy")).as("an impossible optional part is fine").isTrue();
+    }
+
+    @Test
     void topLevelAlternativesKeepTheirOwnAnchors() {
         List<RegexParser.Branch> branches = RegexParser.parse("^a|b$|c");
         assertThat(branches).extracting(RegexParser.Branch::anchoredStart).containsExactly(true, false, false);
@@ -64,6 +74,8 @@ class RegexParserTest {
             [abc => unterminated character class
             *a => nothing to repeat
             a{5,2} => max < min
+            [^\\s\\S] => matches no string
+            a(?:[^\\d\\D])+b|[^\\w\\W] => matches no string
             """)
     void unsupportedOrBrokenPatternsAreRejectedByName(String regex, String message) {
         assertThatThrownBy(() -> Grammars.regex(regex)).isInstanceOf(GrammarSyntaxException.class).hasMessageContaining(message);
