@@ -30,9 +30,12 @@ final class AssistantOutput {
         return new AssistantOutput(null);
     }
 
-    /** @param maxCalls 1 for {@code parallel_tool_calls: false} */
-    static AssistantOutput withTools(ToolCallFormat format, Set<String> functions, int maxCalls) {
-        return new AssistantOutput(new ToolCallParser(format, functions, maxCalls, ThreadLocalRandom.current()));
+    /**
+     * @param maxCalls 1 for {@code parallel_tool_calls: false}
+     * @param forced   the output is constrained to be calls (tool_choice required or a named function)
+     */
+    static AssistantOutput withTools(ToolCallFormat format, Set<String> functions, int maxCalls, boolean forced) {
+        return new AssistantOutput(new ToolCallParser(format, functions, maxCalls, ThreadLocalRandom.current(), forced));
     }
 
     /** The deltas for the next released text (none when nothing became certain). */

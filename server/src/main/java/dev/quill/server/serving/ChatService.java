@@ -166,7 +166,8 @@ final class ChatService {
         Set<String> functions = new HashSet<>();
         for (Tool tool : o.tools()) functions.add(tool.name());
         int maxCalls = Boolean.FALSE.equals(o.parallelToolCalls()) ? 1 : Integer.MAX_VALUE;
-        return AssistantOutput.withTools(d.chatFormatter().toolCallFormat(), functions, maxCalls);
+        return AssistantOutput.withTools(d.chatFormatter().toolCallFormat(), functions, maxCalls,
+                !o.toolChoice().mode().equals("auto"));
     }
 
     private static ChatCompletionChunk chunk(String id, long created, String model, String fingerprint, int index,

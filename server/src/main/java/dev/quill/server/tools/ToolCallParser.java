@@ -58,6 +58,8 @@ public final class ToolCallParser {
     private final Set<String> functions;
     private final int maxCalls;
     private final RandomGenerator random;
+    /** The call was forced by constrained decoding: every character is call markup, none is content. */
+    private final boolean forced;
 
     /** Text received and not yet decided. */
     private final StringBuilder pending = new StringBuilder();
@@ -87,10 +89,20 @@ public final class ToolCallParser {
      * @param random    source of call ids
      */
     public ToolCallParser(ToolCallFormat format, Set<String> functions, int maxCalls, RandomGenerator random) {
+        this(format, functions, maxCalls, random, false);
+    }
+
+    /**
+     * @param forced the output was constrained to be calls (tool_choice required or a named function): then the text
+     *               of a call cut off before its name was complete (generation stopped for length) is markup, not
+     *               content, so the message has no content at all
+     */
+    public ToolCallParser(ToolCallFormat format, Set<String> functions, int maxCalls, RandomGenerator random, boolean forced) {
         this.format = format;
         this.functions = Set.copyOf(functions);
         this.maxCalls = maxCalls;
         this.random = random;
+        this.forced = forced;
     }
 
     /** Takes the next text of the message; returns what became certain. */
@@ -443,7 +455,7 @@ public final class ToolCallParser {
 
     /** Releases content, holding back trailing whitespace and dropping whitespace that follows a call. */
     private void emitContent(String text) {
-        if (text.isEmpty()) return;
+        if (text.isEmpty() || forced) return;
         String all = heldSpace + text;
         int last = all.length() - 1;
         while (last >= 0 && Character.isWhitespace(all.charAt(last))) last--;

@@ -172,6 +172,26 @@ class ToolCallingTest {
     }
 
     @Test
+    void aForcedCallCutShortByMaxTokensIsNeverShownAsContent() {
+        String call = "{\"q\": \"weather\"}";
+        script.set("<tool_call>\n{\"name\": \"search\", \"arguments\": " + call + "}\n</tool_call>");
+        ObjectNode body = request("qwen2.5", "Find");
+        body.putObject("tool_choice").put("type", "function").putObject("function").put("name", "search");
+        body.put("max_tokens", 14); // inside the call's name
+        JsonNode cutInName = chat(body).get("choices").get(0);
+        assertThat(cutInName.get("finish_reason").asText()).isEqualTo("length");
+        assertThat(cutInName.get("message").get("content").asText()).isEmpty();
+        assertThat(cutInName.get("message").path("tool_calls")).isEmpty();
+
+        body.put("max_tokens", 45); // inside the arguments: OpenAI's shape, a call whose arguments are cut
+        JsonNode cutInArguments = chat(body).get("choices").get(0);
+        assertThat(cutInArguments.get("finish_reason").asText()).isEqualTo("length");
+        JsonNode function = cutInArguments.get("message").get("tool_calls").get(0).get("function");
+        assertThat(function.get("name").asText()).isEqualTo("search");
+        assertThat(call).startsWith(function.get("arguments").asText());
+    }
+
+    @Test
     void llamaAndMistralCallsHaveTheirFamilysShape() {
         script.set("<|python_tag|>{\"name\": \"search\", \"parameters\": {\"q\": \"x\"}}");
         JsonNode llama = chat(request("llama3.2-instruct", "Find x")).get("choices").get(0).get("message").get("tool_calls").get(0);

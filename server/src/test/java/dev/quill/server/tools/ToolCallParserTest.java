@@ -35,6 +35,31 @@ class ToolCallParserTest {
         return p.calls().stream().map(ToolCall::arguments).toList();
     }
 
+    // ---- forced calls ----
+
+    @Test
+    void aForcedCallCutOffBeforeItsNameIsCompleteLeavesNoMarkupAsContent() {
+        for (String cut : List.of("<tool_call>\n{\"name", "<tool_ca", "<tool_call>\n{\"name\": \"get_wea")) {
+            ToolCallParser p = new ToolCallParser(ToolCallFormat.HERMES, FUNCTIONS, Integer.MAX_VALUE, new SplittableRandom(1), true);
+            assertThat(p.accept(cut)).isEmpty();
+            assertThat(p.finish()).as(cut).isEmpty();
+            assertThat(p.content()).as(cut).isEmpty();
+            assertThat(p.calls()).isEmpty();
+        }
+        // Unforced, the same text is what the model wrote: content.
+        assertThat(parse(ToolCallFormat.HERMES, "<tool_call>\n{\"name").content()).isEqualTo("<tool_call>\n{\"name");
+    }
+
+    @Test
+    void aForcedCallCutOffInItsArgumentsIsACallWithTheArgumentsSoFar() {
+        ToolCallParser p = new ToolCallParser(ToolCallFormat.HERMES, FUNCTIONS, Integer.MAX_VALUE, new SplittableRandom(1), true);
+        p.accept("<tool_call>\n{\"name\": \"search\", \"arguments\": {\"q\": \"ca");
+        p.finish();
+        assertThat(names(p)).containsExactly("search");
+        assertThat(arguments(p)).containsExactly("{\"q\": \"ca");
+        assertThat(p.content()).isNull();
+    }
+
     // ---- Hermes / Qwen ----
 
     @Test
