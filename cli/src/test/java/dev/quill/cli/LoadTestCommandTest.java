@@ -46,15 +46,16 @@ class LoadTestCommandTest {
     }
 
     @Test
-    void anUnknownModelFailsTheWarmUpWithTheServersError() {
+    void aRefusedRequestFailsTheWarmUpWithTheServersError() {
         ServerConfig config = tinyServer();
         try (Deployments deployments = Deployments.load(config, m -> { });
              QuillServer server = QuillServer.start(config, deployments)) {
-            GenerateCommandTest.Run r = GenerateCommandTest.run("loadtest", "--url", server.address(), "--model", "nope",
-                    "--concurrency", "1", "--rounds", "1", "--max-tokens", "2");
+            // More tokens than the model's context holds: the server answers 400 context_length_exceeded.
+            GenerateCommandTest.Run r = GenerateCommandTest.run("loadtest", "--url", server.address(), "--model", "tiny",
+                    "--concurrency", "1", "--rounds", "1", "--max-tokens", "1000000");
 
             assertThat(r.exit()).isEqualTo(1);
-            assertThat(r.err()).contains("warm-up request failed: HTTP 404").contains("nope");
+            assertThat(r.err()).contains("warm-up request failed: HTTP 400").contains("context_length_exceeded");
         }
         GenerateCommandTest.Run bad = GenerateCommandTest.run("loadtest", "--model", "x", "--concurrency", "0");
         assertThat(bad.exit()).isEqualTo(2);
