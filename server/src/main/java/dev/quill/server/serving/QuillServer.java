@@ -5,6 +5,7 @@ import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.ChatCompletionRequest;
 import dev.quill.server.protocol.CompletionRequest;
 import dev.quill.server.protocol.ErrorKind;
+import dev.quill.server.protocol.ErrorResponse;
 import dev.quill.server.protocol.ExtraParameters;
 import dev.quill.server.protocol.Json;
 import dev.quill.server.protocol.ModelCard;
@@ -320,7 +321,14 @@ public final class QuillServer implements AutoCloseable {
         ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         ctx.header("x-ms-error-code", e.code());
         e.headers().forEach(ctx::header);
-        json(ctx, e.status(), e.toResponse());
+        String body;
+        try {
+            body = Json.write(e.toResponse());
+        } catch (RuntimeException failure) {
+            LOG.warn("could not write the error envelope for a {} ({}); sent a minimal one", e.status(), e.code(), failure);
+            body = ErrorResponse.minimal(e.getMessage(), e.kind().type, e.code(), e.status());
+        }
+        ctx.status(e.status()).contentType("application/json").result(body);
     }
 
     private static ApiException translate(HttpResponseException e, Context ctx) {

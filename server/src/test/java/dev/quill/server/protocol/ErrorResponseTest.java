@@ -44,4 +44,48 @@ class ErrorResponseTest {
         assertThatThrownBy(() -> Json.parse("{} {}".getBytes())).isInstanceOf(ApiException.class);
         assertThatThrownBy(() -> Json.parse(new byte[0])).isInstanceOf(ApiException.class);
     }
+
+    @Test
+    void detailValueEchoesSmallValuesAsSent() {
+        JsonNode value = Json.parse("{\"a\":[1,2,{\"b\":\"c\"}]}".getBytes());
+        assertThat(ErrorResponse.echo(value)).isSameAs(value);
+        assertThat(ErrorResponse.echo("short")).isEqualTo("short");
+        assertThat(ErrorResponse.echo(7)).isEqualTo(7);
+        assertThat(ErrorResponse.echo(null)).isNull();
+    }
+
+    @Test
+    void detailValueDescribesValuesNestedTooDeepInsteadOfEchoingThem() {
+        JsonNode deep = Json.parse(("[".repeat(998) + "]".repeat(998)).getBytes());
+        assertThat(ErrorResponse.echo(deep)).isEqualTo("(array nested more than 16 levels deep; not echoed)");
+        JsonNode justDeepEnough = Json.parse(("[".repeat(16) + "]".repeat(16)).getBytes());
+        assertThat(ErrorResponse.echo(justDeepEnough)).isSameAs(justDeepEnough);
+    }
+
+    @Test
+    void detailValueDescribesLargeValuesInsteadOfEchoingThem() {
+        assertThat(ErrorResponse.echo("x".repeat(5000))).isEqualTo("(string of more than 4096 characters; not echoed)");
+        JsonNode big = Json.parse(("{\"a\":[" + "1,".repeat(3000) + "1]}").getBytes());
+        assertThat(ErrorResponse.echo(big)).isEqualTo("(object of more than 4096 characters; not echoed)");
+    }
+
+    @Test
+    void anErrorAboutADeeplyNestedValueStillSerializes() {
+        JsonNode deep = Json.parse(("{\"prompt\":" + "[".repeat(998) + "]".repeat(998) + "}").getBytes());
+        ApiException e = ApiException.invalid(Loc.of("body"), deep, "bad");
+        JsonNode error = Json.parse(Json.write(e.toResponse()).getBytes()).get("error");
+        assertThat(error.get("detail").get("value").asText()).isEqualTo("(object nested more than 16 levels deep; not echoed)");
+    }
+
+    @Test
+    void theMinimalEnvelopeIsValidJsonWhateverTheMessage() {
+        String message = "quote \" backslash \\ newline \n control \u0001 lone \ud800 pair \ud83d\ude00";
+        JsonNode error = Json.parse(ErrorResponse.minimal(message, "UnprocessableContentError", "invalid_value", 422)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).get("error");
+        assertThat(error.get("message").asText()).startsWith("quote \" backslash \\ newline \n control \u0001");
+        assertThat(error.get("type").asText()).isEqualTo("UnprocessableContentError");
+        assertThat(error.get("code").asText()).isEqualTo("invalid_value");
+        assertThat(error.get("status").asInt()).isEqualTo(422);
+        assertThat(error.get("param").isNull()).isTrue();
+    }
 }

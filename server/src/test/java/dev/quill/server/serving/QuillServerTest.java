@@ -124,6 +124,16 @@ class QuillServerTest {
         }
 
         @Test
+        void aValidationErrorAboutADeeplyNestedValueDescribesItInsteadOfEchoingIt() {
+            String deep = "[".repeat(998) + "]".repeat(998);
+            for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
+                JsonNode error = assertError(server.post(path, "{'prompt':" + deep + "}"), 422, "UnprocessableContentError");
+                assertThat(error.get("detail").get("loc").toString()).startsWith("[\"body\",\"prompt\"");
+                assertThat(error.get("detail").get("value").asText()).isEqualTo("(array nested more than 16 levels deep; not echoed)");
+            }
+        }
+
+        @Test
         void azurePathsNeedAWellFormedApiVersion() {
             JsonNode missing = assertError(server.post("/chat/completions", CHAT), 400, "BadRequestError");
             assertThat(missing.get("code").asText()).isEqualTo("missing_api_version");
