@@ -66,7 +66,11 @@ public final class QuillServer implements AutoCloseable {
             c.http.compressionStrategy = CompressionStrategy.NONE;
             c.concurrency.useVirtualThreads = true;
             // On stop, Jetty lets responses being written complete (those of drained requests end just before).
-            c.jetty.modifyServer(server -> server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis()));
+            c.jetty.modifyServer(server -> {
+                server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis());
+                // Requests Jetty refuses before routing (malformed HTTP) get the JSON envelope too.
+                server.setErrorHandler(new JsonErrorHandler());
+            });
             c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
             c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx)));
 
@@ -343,9 +347,13 @@ public final class QuillServer implements AutoCloseable {
     }
 
     private static ApiException notFound(Context ctx) {
-        return ApiException.notFound("not_found", "No route " + ctx.method() + " " + ctx.path()
+        return ApiException.notFound("not_found", noRoute(ctx.method().name(), ctx.path()));
+    }
+
+    static String noRoute(String method, String path) {
+        return "No route " + method + " " + path
                 + ". Routes: POST /v1/completions, POST /v1/chat/completions, POST /completions, POST /chat/completions, "
-                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready, GET /metrics");
+                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready, GET /metrics";
     }
 
     private static ApiException methodNotAllowed(Context ctx) {
