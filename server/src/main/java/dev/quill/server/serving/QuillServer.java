@@ -14,6 +14,7 @@ import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -276,7 +278,7 @@ public final class QuillServer implements AutoCloseable {
     private JsonNode readJson(Context ctx) {
         String type = ctx.header("Content-Type");
         if (type != null && !type.isBlank()) {
-            String mime = type.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+            String mime = type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
             if (!mime.equals("application/json") && !mime.endsWith("+json")) {
                 throw ApiException.badRequest("unsupported_content_type",
                         "The request body must be JSON sent as 'Content-Type: application/json', got '" + type + "'",
@@ -291,20 +293,40 @@ public final class QuillServer implements AutoCloseable {
 
     private byte[] readBody(Context ctx) {
         long limit = config.maxBodyBytes();
+        long declared = ctx.req().getContentLengthLong();
+        // Collected here rather than with readNBytes so that a body that breaks off can say how much of it arrived.
+        ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(Math.max(declared, 0), limit) + 1);
         try (InputStream in = ctx.req().getInputStream()) {
-            long declared = ctx.req().getContentLengthLong();
             if (declared > limit) {
                 // Read and discard a moderately oversized body so the client, still sending, gets to read the 413
                 // instead of a broken pipe; a huge one is refused without reading and the connection closes.
                 if (declared <= DRAIN_LIMIT) in.transferTo(OutputStream.nullOutputStream());
                 throw tooLarge(limit);
             }
-            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-            if (body.length > limit) throw tooLarge(limit);
-            return body;
+            byte[] buffer = new byte[16384];
+            long cap = Math.min(Integer.MAX_VALUE - 8, limit + 1);
+            int n;
+            while (body.size() < cap && (n = in.read(buffer, 0, (int) Math.min(buffer.length, cap - body.size()))) >= 0) {
+                body.write(buffer, 0, n);
+            }
+            if (body.size() > limit) throw tooLarge(limit);
+            return body.toByteArray();
         } catch (IOException e) {
-            throw ApiException.badRequest("invalid_body", "The request body could not be read: " + e.getMessage());
+            String encoding = ctx.header("Transfer-Encoding");
+            throw unreadableBody(encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked"), declared, body.size());
         }
+    }
+
+    /** The body broke off: Jetty only says "Early EOF", so say which framing it broke and how much had arrived. */
+    static ApiException unreadableBody(boolean chunked, long declared, long received) {
+        String message = chunked
+                ? "The request body is malformed: its chunked encoding is invalid, or it ended before the final zero-size "
+                        + "chunk (after " + received + " bytes)"
+                : declared >= 0
+                        ? "The request body was cut short: Content-Length is " + declared + " bytes but only " + received
+                                + " arrived before the connection ended"
+                        : "The request body was cut short: the connection ended after " + received + " bytes";
+        return ApiException.badRequest("invalid_body", message);
     }
 
     private static ApiException tooLarge(long limit) {

@@ -41,10 +41,16 @@ class MalformedHttpTest {
 
     /** Sends bytes as they are and reads one response (up to its Content-Length, or to the connection's end). */
     private RawResponse raw(String request) throws IOException {
+        return raw(request, false);
+    }
+
+    /** With {@code endSending}, the client then shuts its sending side, as one whose body broke off. */
+    private RawResponse raw(String request, boolean endSending) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
+            if (endSending) socket.shutdownOutput();
             InputStream in = socket.getInputStream();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
             while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
@@ -127,5 +133,25 @@ class MalformedHttpTest {
     void optionsStarIs404WithTheEnvelope() throws IOException {
         assertThat(assertEnvelope(raw("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), 404, "NotFoundError", "not_found"))
                 .startsWith("No route OPTIONS *");
+    }
+
+    @Test
+    void aBodyWithAnInvalidChunkSizeIs400SayingTheChunkedEncodingIsMalformed() throws IOException {
+        RawResponse response = raw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n");
+        assertThat(assertEnvelope(response, 400, "BadRequestError", "invalid_body"))
+                .startsWith("The request body is malformed: its chunked encoding is invalid").doesNotContain("Early EOF");
+    }
+
+    @Test
+    void aChunkedBodyThatBreaksOffIs400() throws IOException {
+        RawResponse response = raw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"prompt\"", true);
+        assertThat(assertEnvelope(response, 400, "BadRequestError", "invalid_body")).contains("chunked encoding");
+    }
+
+    @Test
+    void aBodyShorterThanItsContentLengthIs400SayingHowMuchArrived() throws IOException {
+        RawResponse response = raw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"prompt\":\"hi\"}", true);
+        assertThat(assertEnvelope(response, 400, "BadRequestError", "invalid_body"))
+                .isEqualTo("The request body was cut short: Content-Length is 100 bytes but only 15 arrived before the connection ended");
     }
 }
