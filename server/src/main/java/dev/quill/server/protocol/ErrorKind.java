@@ -12,6 +12,7 @@ public enum ErrorKind {
     REQUEST_TIMEOUT(408, "TimeoutError", "timeout"),
     CONTENT_TOO_LARGE(413, "ContentTooLargeError", "content_too_large"),
     URI_TOO_LONG(414, "UriTooLongError", "uri_too_long"),
+    UNSUPPORTED_MEDIA_TYPE(415, "UnsupportedMediaTypeError", "unsupported_content_encoding"),
     EXPECTATION_FAILED(417, "ExpectationFailedError", "expectation_failed"),
     UNPROCESSABLE(422, "UnprocessableContentError", "invalid_value"),
     UPGRADE_REQUIRED(426, "UpgradeRequiredError", "unsupported_http_version"),

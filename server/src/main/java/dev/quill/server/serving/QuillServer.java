@@ -14,6 +14,7 @@ import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.zip.GZIPInputStream;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
@@ -285,7 +287,36 @@ public final class QuillServer implements AutoCloseable {
                         List.of("header", "content-type"), type);
             }
         }
-        return Json.parse(readBody(ctx));
+        boolean gzip = gzipEncoded(ctx.header("Content-Encoding"));
+        byte[] body = readBody(ctx);
+        return Json.parse(gzip ? gunzip(body, config.maxBodyBytes()) : body);
+    }
+
+    /** Whether the body is gzip-compressed; a coding other than gzip or identity is refused with 415. */
+    private static boolean gzipEncoded(String encoding) {
+        if (encoding == null) return false;
+        String coding = encoding.strip().toLowerCase(Locale.ROOT);
+        if (coding.isEmpty() || coding.equals("identity")) return false;
+        if (coding.equals("gzip") || coding.equals("x-gzip")) return true;
+        throw new ApiException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_encoding",
+                "The request body's Content-Encoding '" + encoding + "' is not supported; send it uncompressed "
+                        + "(identity) or as 'Content-Encoding: gzip'",
+                List.of("header", "content-encoding"), encoding, Map.of("Accept-Encoding", "gzip, identity"));
+    }
+
+    /** Decompresses a gzip body; what it expands to counts against the body limit, so a small bomb is a 413. */
+    static byte[] gunzip(byte[] body, long limit) {
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+            byte[] plain = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (plain.length > limit) {
+                throw ApiException.of(ErrorKind.CONTENT_TOO_LARGE, "The request body decompresses to more than the limit of "
+                        + limit + " bytes");
+            }
+            return plain;
+        } catch (IOException e) {
+            throw ApiException.badRequest("invalid_body", "The request body is labelled 'Content-Encoding: gzip' but is "
+                    + "not valid gzip data");
+        }
     }
 
     /** Oversized bodies up to this size are drained before the 413 is sent (see readBody). */

@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quill.server.protocol.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -101,6 +105,55 @@ class QuillServerTest {
             // A body that is JSON but not an object is a validation error.
             assertThat(assertError(server.post("/v1/completions", "[1]"), 422, "UnprocessableContentError").get("detail").get("loc").toString())
                     .isEqualTo("[\"body\"]");
+        }
+
+        private HttpResponse<String> postBytes(String path, byte[] body, String... headers) {
+            return server.send(HttpRequest.newBuilder(URI.create(server.url(path))).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                    .header("Content-Type", "application/json").headers(headers).build());
+        }
+
+        private static byte[] gzip(byte[] plain) throws IOException {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (GZIPOutputStream zip = new GZIPOutputStream(out)) {
+                zip.write(plain);
+            }
+            return out.toByteArray();
+        }
+
+        @Test
+        void aGzipBodyIsDecompressed() throws IOException {
+            byte[] body = gzip(COMPLETION.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+            HttpResponse<String> response = postBytes("/v1/completions", body, "Content-Encoding", "gzip");
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(postBytes("/v1/completions", body, "Content-Encoding", "x-gzip").statusCode()).isEqualTo(200);
+            assertThat(postBytes("/v1/completions", COMPLETION.replace('\'', '"').getBytes(StandardCharsets.UTF_8),
+                    "Content-Encoding", "identity").statusCode()).isEqualTo(200);
+        }
+
+        @Test
+        void aBodyLabelledGzipThatIsNotIs400() {
+            HttpResponse<String> response = postBytes("/v1/completions", COMPLETION.replace('\'', '"').getBytes(StandardCharsets.UTF_8),
+                    "Content-Encoding", "gzip");
+            JsonNode error = assertError(response, 400, "BadRequestError");
+            assertThat(error.get("code").asText()).isEqualTo("invalid_body");
+            assertThat(error.get("message").asText()).contains("not valid gzip");
+        }
+
+        @Test
+        void aGzipBodyThatDecompressesBeyondTheLimitIs413() throws IOException {
+            byte[] bomb = gzip(new byte[11 * 1024 * 1024]);
+            assertThat(bomb.length).isLessThan(64 * 1024);
+            assertError(postBytes("/v1/completions", bomb, "Content-Encoding", "gzip"), 413, "ContentTooLargeError");
+        }
+
+        @Test
+        void anotherContentEncodingIs415NamingTheHeader() {
+            HttpResponse<String> response = postBytes("/v1/completions", new byte[] {1, 2, 3}, "Content-Encoding", "br");
+            JsonNode error = assertError(response, 415, "UnsupportedMediaTypeError");
+            assertThat(error.get("code").asText()).isEqualTo("unsupported_content_encoding");
+            assertThat(error.get("detail").get("loc").toString()).isEqualTo("[\"header\",\"content-encoding\"]");
+            assertThat(error.get("message").asText()).contains("'br'");
+            assertThat(response.headers().firstValue("accept-encoding")).hasValue("gzip, identity");
         }
 
         @Test
