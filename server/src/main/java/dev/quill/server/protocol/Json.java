@@ -24,7 +24,12 @@ public final class Json {
     public static JsonNode parse(byte[] body) {
         if (body.length == 0) throw ApiException.badRequest("invalid_json", "The request body is empty; send a JSON object");
         try {
-            return MAPPER.readTree(body);
+            JsonNode node = MAPPER.readTree(body);
+            // Whitespace alone reads as a missing node: the same mistake as no body at all.
+            if (node == null || node.isMissingNode()) {
+                throw ApiException.badRequest("invalid_json", "The request body is empty (only whitespace); send a JSON object");
+            }
+            return node;
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? ""
                     : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();

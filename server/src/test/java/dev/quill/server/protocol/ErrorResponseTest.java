@@ -46,6 +46,16 @@ class ErrorResponseTest {
     }
 
     @Test
+    void aWhitespaceOnlyBodyIsEmptyLikeNoBodyAtAll() {
+        assertThatThrownBy(() -> Json.parse(" \r\n\t ".getBytes()))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.code()).isEqualTo("invalid_json");
+                    assertThat(e.getMessage()).startsWith("The request body is empty");
+                });
+    }
+
+    @Test
     void detailValueEchoesSmallValuesAsSent() {
         JsonNode value = Json.parse("{\"a\":[1,2,{\"b\":\"c\"}]}".getBytes());
         assertThat(ErrorResponse.echo(value)).isSameAs(value);

@@ -98,6 +98,8 @@ class QuillServerTest {
             JsonNode bad = assertError(server.post("/v1/completions", "{'prompt': "), 400, "BadRequestError");
             assertThat(bad.get("code").asText()).isEqualTo("invalid_json");
             assertError(server.post("/v1/chat/completions", ""), 400, "BadRequestError");
+            JsonNode blank = assertError(server.post("/v1/chat/completions", "  \n "), 400, "BadRequestError");
+            assertThat(blank.get("code").asText()).isEqualTo("invalid_json");
             HttpResponse<String> form = server.send(HttpRequest.newBuilder(URI.create(server.url("/v1/completions")))
                     .POST(HttpRequest.BodyPublishers.ofString("prompt=hi")).header("Content-Type", "application/x-www-form-urlencoded").build());
             JsonNode type = assertError(form, 400, "BadRequestError");
