@@ -99,9 +99,12 @@ public record ErrorResponse(Body error) {
             char c = s.charAt(i);
             if (c == '"' || c == '\\') {
                 sb.append('\\').append(c);
-            } else if (c < 0x20 || Character.isSurrogate(c)) {
-                // Control characters and surrogates (paired or not) as \\u escapes: valid JSON either way.
+            } else if (c < 0x20) {
                 sb.append(String.format("\\u%04x", (int) c));
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                sb.append(c).append(s.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                sb.append('\ufffd'); // a lone surrogate is not Unicode text; written as is it would not be valid UTF-8
             } else {
                 sb.append(c);
             }

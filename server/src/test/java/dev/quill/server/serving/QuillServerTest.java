@@ -98,6 +98,10 @@ class QuillServerTest {
             JsonNode bad = assertError(server.post("/v1/completions", "{'prompt': "), 400, "BadRequestError");
             assertThat(bad.get("code").asText()).isEqualTo("invalid_json");
             assertError(server.post("/v1/chat/completions", ""), 400, "BadRequestError");
+            JsonNode surrogate = assertError(server.post("/v1/chat/completions",
+                    "{'messages':[{'role':'user','content':'a\\ud800b'}]}"), 400, "BadRequestError");
+            assertThat(surrogate.get("code").asText()).isEqualTo("invalid_json");
+            assertThat(surrogate.get("detail").get("loc").toString()).isEqualTo("[\"body\",\"messages\",0,\"content\"]");
             JsonNode blank = assertError(server.post("/v1/chat/completions", "  \n "), 400, "BadRequestError");
             assertThat(blank.get("code").asText()).isEqualTo("invalid_json");
             HttpResponse<String> form = server.send(HttpRequest.newBuilder(URI.create(server.url("/v1/completions")))
