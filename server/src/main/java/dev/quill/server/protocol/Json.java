@@ -16,6 +16,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /** The one JSON configuration of the wire protocol: snake_case names, strict parsing. */
 public final class Json {
@@ -47,10 +48,35 @@ public final class Json {
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? ""
                     : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw ApiException.badRequest("invalid_json", "The request body is not valid JSON" + where + ": " + e.getOriginalMessage());
+            throw ApiException.badRequest("invalid_json", "The request body is not valid JSON" + where + ": " + plain(e.getOriginalMessage()));
         } catch (java.io.IOException e) {
             throw ApiException.badRequest("invalid_json", "The request body could not be read: " + e.getMessage());
         }
+    }
+
+    private static final Pattern TRAILING = Pattern.compile("^Trailing token.*");
+    private static final Pattern LIMIT_SOURCE = Pattern.compile("\\((\\d+), from `[^`]*`\\)");
+    private static final Pattern SOURCE_LOCATION = Pattern.compile("start marker at \\[Source: [^;]*; line: (\\d+), column: (\\d+)\\]");
+    private static final Pattern COMMENT = Pattern.compile("maybe a \\(non-standard\\) comment\\? \\(not recognized[^)]*\\)");
+    private static final Pattern ENABLE_FEATURE = Pattern.compile(":? *enable `[^`]*` to allow");
+    private static final Pattern BACKTICKED = Pattern.compile(" *\\(?[^ (]*`[^`]*`\\)?");
+
+    /**
+     * Jackson's parse message without its internals (class, feature and constraint names, which mean nothing to a
+     * client): what is wrong, in JSON terms. The line and column are added by the caller.
+     */
+    static String plain(String message) {
+        if (message == null) return "unexpected content";
+        if (TRAILING.matcher(message).matches()) return "unexpected content after the JSON value (a body holds exactly one value)";
+        String out = LIMIT_SOURCE.matcher(message).replaceAll("($1)");
+        out = SOURCE_LOCATION.matcher(out).replaceAll("opened at line $1, column $2");
+        out = COMMENT.matcher(out).replaceAll("JSON does not allow comments");
+        if (out.contains("ALLOW_NON_NUMERIC_NUMBERS")) {
+            out = ENABLE_FEATURE.matcher(out).replaceAll("; JSON numbers cannot be NaN or Infinity");
+        }
+        out = ENABLE_FEATURE.matcher(out).replaceAll("");
+        // Whatever else still names a Jackson type or setting goes.
+        return BACKTICKED.matcher(out).replaceAll("").strip();
     }
 
     /** The body as text, without a UTF-8 byte order mark; a 400 naming the offset of the first byte that is not UTF-8. */

@@ -154,4 +154,25 @@ class ErrorResponseTest {
         assertThat(Json.parse("{\"p\":\"\\ud83d\\ude00 \ud83d\ude00\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))
                 .get("p").asText()).isEqualTo("\ud83d\ude00 \ud83d\ude00");
     }
+
+    @Test
+    void parseMessagesSayWhatIsWrongWithoutNamingParserInternals() {
+        String[] bodies = {"{\"a\": NaN}", "{\"a\": +1}", "{} {}", "{\"a\": 1", "/* c */ {}",
+                "[".repeat(1001) + "]".repeat(1001), "{\"a\": " + "1".repeat(1200) + "}"};
+        for (String body : bodies) {
+            assertThat(parseError(body.getBytes()).getMessage()).as(body)
+                    .doesNotContain("`").doesNotContain("Feature").doesNotContain("com.fasterxml")
+                    .doesNotContain("StreamReadConstraints").doesNotContain("bound as").doesNotContain("Source");
+        }
+        assertThat(parseError("{\"a\": NaN}".getBytes()).getMessage())
+                .isEqualTo("The request body is not valid JSON at line 1, column 10: Non-standard token 'NaN'; "
+                        + "JSON numbers cannot be NaN or Infinity");
+        assertThat(parseError("{} {}".getBytes()).getMessage())
+                .isEqualTo("The request body is not valid JSON at line 1, column 4: unexpected content after the JSON value "
+                        + "(a body holds exactly one value)");
+        assertThat(parseError("{\"a\": 1".getBytes()).getMessage()).endsWith("(opened at line 1, column 1)");
+        assertThat(parseError("/* c */ {}".getBytes()).getMessage()).endsWith("JSON does not allow comments");
+        assertThat(parseError(("[".repeat(1001) + "]".repeat(1001)).getBytes()).getMessage())
+                .endsWith("nesting depth (1001) exceeds the maximum allowed (1000)");
+    }
 }
