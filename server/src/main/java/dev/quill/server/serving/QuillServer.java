@@ -20,6 +20,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -267,6 +270,12 @@ public final class QuillServer implements AutoCloseable {
     private static void checkApiVersion(Context ctx) {
         String version = ctx.queryParam("api-version");
         if (version == null || version.isBlank()) {
+            // A value that is not valid percent-encoding decodes to nothing, but it was sent: it is invalid, not missing.
+            String raw = rawQueryValue(ctx.queryString(), "api-version");
+            if (raw != null && !raw.isBlank()) {
+                throw ApiException.badRequest("invalid_api_version", "api-version is not valid percent-encoding: '" + raw
+                        + "' (the format is YYYY-MM-DD or YYYY-MM-DD-preview)", List.of("query", "api-version"), raw);
+            }
             throw ApiException.badRequest("missing_api_version", "The query parameter 'api-version' is required on "
                     + ctx.path() + " (format YYYY-MM-DD or YYYY-MM-DD-preview), e.g. ?api-version=2024-05-01-preview; "
                     + "or use /v1" + ctx.path() + " without it", List.of("query", "api-version"), null);
@@ -275,6 +284,22 @@ public final class QuillServer implements AutoCloseable {
             throw ApiException.badRequest("invalid_api_version", "api-version must have the format YYYY-MM-DD or "
                     + "YYYY-MM-DD-preview, got '" + version + "'", List.of("query", "api-version"), version);
         }
+        try {
+            LocalDate.parse(version.substring(0, 10), DateTimeFormatter.ISO_LOCAL_DATE); // strict: no month 13, no Feb 30
+        } catch (DateTimeParseException e) {
+            throw ApiException.badRequest("invalid_api_version", "api-version must be a calendar date as YYYY-MM-DD or "
+                    + "YYYY-MM-DD-preview; '" + version.substring(0, 10) + "' is not a date", List.of("query", "api-version"), version);
+        }
+    }
+
+    /** The undecoded value of a query parameter, or null when the query does not have it. */
+    static String rawQueryValue(String query, String name) {
+        if (query == null) return null;
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            if ((eq < 0 ? pair : pair.substring(0, eq)).equals(name)) return eq < 0 ? "" : pair.substring(eq + 1);
+        }
+        return null;
     }
 
     private JsonNode readJson(Context ctx) {

@@ -154,4 +154,14 @@ class MalformedHttpTest {
         assertThat(assertEnvelope(response, 400, "BadRequestError", "invalid_body"))
                 .isEqualTo("The request body was cut short: Content-Length is 100 bytes but only 15 arrived before the connection ended");
     }
+
+    @Test
+    void aBadlyPercentEncodedApiVersionIsInvalidNotMissing() throws IOException {
+        String body = "{\"prompt\":\"hi\",\"max_tokens\":1}";
+        RawResponse response = raw("POST /completions?api-version=%zz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body);
+        assertThat(assertEnvelope(response, 400, "BadRequestError", "invalid_api_version"))
+                .contains("not valid percent-encoding: '%zz'");
+        assertThat(response.error().get("detail").get("value").asText()).isEqualTo("%zz");
+    }
 }

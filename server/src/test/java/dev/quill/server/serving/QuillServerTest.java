@@ -199,6 +199,15 @@ class QuillServerTest {
             JsonNode malformed = assertError(server.post("/completions?api-version=2024-5-1", COMPLETION), 400, "BadRequestError");
             assertThat(malformed.get("code").asText()).isEqualTo("invalid_api_version");
             assertThat(malformed.get("detail").get("value").asText()).isEqualTo("2024-5-1");
+            // A badly percent-encoded api-version: see MalformedHttpTest (java.net.URI cannot send one).
+            JsonNode notADate = assertError(server.post("/chat/completions?api-version=2024-13-45", CHAT), 400, "BadRequestError");
+            assertThat(notADate.get("code").asText()).isEqualTo("invalid_api_version");
+            assertThat(notADate.get("message").asText()).contains("'2024-13-45' is not a date");
+            assertThat(assertError(server.post("/completions?api-version=2023-02-29-preview", COMPLETION), 400, "BadRequestError")
+                    .get("code").asText()).isEqualTo("invalid_api_version");
+            assertThat(assertError(server.post("/completions?api-version=", COMPLETION), 400, "BadRequestError")
+                    .get("code").asText()).isEqualTo("missing_api_version");
+            assertThat(server.post("/completions?api-version=2024-02-29-preview", COMPLETION).statusCode()).isEqualTo(200);
             assertThat(server.post("/chat/completions?api-version=2024-05-01-preview", CHAT).statusCode()).isEqualTo(200);
             assertThat(server.post("/completions?api-version=2024-04-01", COMPLETION).statusCode()).isEqualTo(200);
         }
