@@ -12,7 +12,9 @@ import dev.quill.server.protocol.ModelCard;
 import dev.quill.server.protocol.RequestParser;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -58,6 +60,7 @@ public final class QuillServer implements AutoCloseable {
     private final long created = System.currentTimeMillis() / 1000;
     private final Metrics metrics;
     private final Exchange.InFlight inFlight = new Exchange.InFlight();
+    private final List<Route> routes = new ArrayList<>();
     private final Javalin app;
 
     private QuillServer(ServerConfig config, Deployments deployments, ApiKeys apiKeys) {
@@ -82,19 +85,19 @@ public final class QuillServer implements AutoCloseable {
             c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx)));
 
             c.routes.before(this::authenticate);
-            c.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
-            c.routes.get("/ready", this::ready);
-            c.routes.get("/info", this::info);
-            c.routes.get("/metrics", ctx -> ctx.status(200).contentType(Metrics.CONTENT_TYPE).result(metrics.scrape()));
-            c.routes.get("/v1/models", this::listModels);
-            c.routes.get("/v1/models/<id>", this::getModel);
-            c.routes.post("/v1/completions", ctx -> completions(ctx, false));
-            c.routes.post("/v1/chat/completions", ctx -> chat(ctx, false));
-            c.routes.post("/completions", ctx -> completions(ctx, true));
-            c.routes.post("/chat/completions", ctx -> chat(ctx, true));
+            get(c, "/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
+            get(c, "/ready", this::ready);
+            get(c, "/info", this::info);
+            get(c, "/metrics", ctx -> ctx.status(200).contentType(Metrics.CONTENT_TYPE).result(metrics.scrape()));
+            get(c, "/v1/models", this::listModels);
+            get(c, "/v1/models/<id>", this::getModel);
+            post(c, "/v1/completions", ctx -> completions(ctx, false));
+            post(c, "/v1/chat/completions", ctx -> chat(ctx, false));
+            post(c, "/completions", ctx -> completions(ctx, true));
+            post(c, "/chat/completions", ctx -> chat(ctx, true));
 
             c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
-            c.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, translate(e, ctx)));
+            c.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, translate(e, ctx, allowed(ctx.path()))));
             c.routes.exception(Exception.class, (e, ctx) -> {
                 LOG.error("unexpected failure serving {} {}", ctx.method(), ctx.path(), e);
                 error(ctx, ApiException.of(ErrorKind.INTERNAL, "The server failed to handle this request; see the server log"));
@@ -104,9 +107,42 @@ public final class QuillServer implements AutoCloseable {
                 if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, notFound(ctx));
             });
             c.routes.error(405, ctx -> {
-                if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, methodNotAllowed(ctx));
+                if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, methodNotAllowed(ctx, allowed(ctx.path())));
             });
         });
+    }
+
+    /**
+     * A GET route, and the same handler for HEAD, so that HEAD answers with GET's status and headers (Javalin's own
+     * HEAD answer skips the handler: an empty text/plain 200).
+     */
+    private void get(JavalinConfig c, String path, Handler handler) {
+        c.routes.get(path, handler);
+        c.routes.head(path, handler);
+        routes.add(new Route(path, "GET, HEAD"));
+    }
+
+    private void post(JavalinConfig c, String path, Handler handler) {
+        c.routes.post(path, handler);
+        routes.add(new Route(path, "POST"));
+    }
+
+    /** A route's path pattern and the methods it answers, for the Allow header of a 405. */
+    private record Route(String pattern, String methods) {
+        boolean matches(String path) {
+            int parameter = pattern.indexOf('<');
+            // A <parameter> matches one or more characters, slashes included (model ids such as quill/tiny).
+            return parameter < 0 ? pattern.equals(path)
+                    : path.startsWith(pattern.substring(0, parameter)) && path.length() > parameter;
+        }
+    }
+
+    /** The methods a path allows (the Allow header of a 405), or null when no route has the path. */
+    private String allowed(String path) {
+        for (Route route : routes) {
+            if (route.matches(path)) return route.methods();
+        }
+        return null;
     }
 
     /** Starts serving; returns once the port is bound. */
@@ -413,10 +449,10 @@ public final class QuillServer implements AutoCloseable {
         ctx.status(e.status()).contentType("application/json").result(body);
     }
 
-    private static ApiException translate(HttpResponseException e, Context ctx) {
+    private static ApiException translate(HttpResponseException e, Context ctx, String allowed) {
         return switch (e.getStatus()) {
             case 404 -> notFound(ctx);
-            case 405 -> methodNotAllowed(ctx);
+            case 405 -> methodNotAllowed(ctx, allowed);
             case 413 -> ApiException.of(ErrorKind.CONTENT_TOO_LARGE, "The request body is too large");
             default -> e.getStatus() >= 500
                     ? ApiException.of(ErrorKind.INTERNAL, "The server failed to handle this request; see the server log")
@@ -434,8 +470,10 @@ public final class QuillServer implements AutoCloseable {
                 + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready, GET /metrics";
     }
 
-    private static ApiException methodNotAllowed(Context ctx) {
+    private static ApiException methodNotAllowed(Context ctx, String allowed) {
+        // RFC 9110 (15.5.6): a 405 lists the methods the resource does support.
         return new ApiException(ErrorKind.METHOD_NOT_ALLOWED, null,
-                "Method " + ctx.method() + " is not allowed on " + ctx.path(), null, null, null);
+                "Method " + ctx.method() + " is not allowed on " + ctx.path() + (allowed == null ? "" : "; allowed: " + allowed),
+                null, null, allowed == null ? null : Map.of("Allow", allowed));
     }
 }

@@ -94,6 +94,31 @@ class QuillServerTest {
         }
 
         @Test
+        void a405SaysWhichMethodsAreAllowed() {
+            assertThat(server.get("/v1/completions").headers().firstValue("allow")).hasValue("POST");
+            assertThat(server.get("/chat/completions").headers().firstValue("allow")).hasValue("POST");
+            HttpResponse<String> post = server.post("/v1/models", "{}");
+            assertThat(post.headers().firstValue("allow")).hasValue("GET, HEAD");
+            assertThat(assertError(post, 405, "MethodNotAllowedError").get("message").asText()).endsWith("allowed: GET, HEAD");
+            assertThat(server.post("/v1/models/quill/fake", "{}").headers().firstValue("allow")).hasValue("GET, HEAD");
+        }
+
+        @Test
+        void headAnswersWithTheHeadersOfGet() {
+            for (String path : List.of("/health", "/v1/models", "/v1/models/fake", "/info", "/metrics")) {
+                HttpResponse<String> get = server.get(path);
+                HttpResponse<String> head = server.send(HttpRequest.newBuilder(URI.create(server.url(path)))
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+                assertThat(head.statusCode()).as(path).isEqualTo(get.statusCode());
+                assertThat(head.headers().firstValue("content-type")).as(path).isEqualTo(get.headers().firstValue("content-type"));
+                assertThat(head.body()).isEmpty();
+            }
+            HttpResponse<String> head = server.send(HttpRequest.newBuilder(URI.create(server.url("/v1/models")))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+            assertThat(head.headers().firstValue("content-length")).hasValue(String.valueOf(server.get("/v1/models").body().length()));
+        }
+
+        @Test
         void malformedJsonAndWrongContentTypeAre400() {
             JsonNode bad = assertError(server.post("/v1/completions", "{'prompt': "), 400, "BadRequestError");
             assertThat(bad.get("code").asText()).isEqualTo("invalid_json");
