@@ -378,6 +378,7 @@ class QuillServerTest {
             assertThat(server.post("/v1/chat/completions", CHAT, "Authorization", "Bearer sk-right").statusCode()).isEqualTo(200);
             assertThat(server.post("/v1/chat/completions", CHAT, "api-key", "sk-right").statusCode()).isEqualTo(200);
             assertThat(server.get("/v1/models", "Authorization", "bearer sk-right").statusCode()).isEqualTo(200);
+            assertThat(server.get("/v1/models", "Authorization", "Bearer: sk-right").statusCode()).isEqualTo(200);
         }
 
         @Test
@@ -386,7 +387,10 @@ class QuillServerTest {
             JsonNode error = assertError(response, 401, "UnauthorizedError");
             assertThat(error.get("code").asText()).isEqualTo("invalid_api_key");
             assertThat(response.body()).doesNotContain("sk-wrong").doesNotContain("sk-right");
-            assertError(server.post("/v1/chat/completions", CHAT, "Authorization", "Basic c2stcmlnaHQ="), 401, "UnauthorizedError");
+            JsonNode basic = assertError(server.post("/v1/chat/completions", CHAT, "Authorization", "Basic c2stcmlnaHQ="),
+                    401, "UnauthorizedError");
+            assertThat(basic.get("code").asText()).isEqualTo("invalid_api_key");
+            assertThat(basic.get("message").asText()).contains("not a Bearer token");
         }
     }
 }
