@@ -31,8 +31,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.zip.GZIPInputStream;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -308,7 +308,7 @@ public final class QuillServer implements AutoCloseable {
         if (version == null || version.isBlank()) {
             // A value that is not valid percent-encoding decodes to nothing, but it was sent: it is invalid, not missing.
             String raw = rawQueryValue(ctx.queryString(), "api-version");
-            if (raw != null && !raw.isBlank()) {
+            if (version == null && raw != null && !raw.isBlank()) {
                 throw ApiException.badRequest("invalid_api_version", "api-version is not valid percent-encoding: '" + raw
                         + "' (the format is YYYY-MM-DD or YYYY-MM-DD-preview)", List.of("query", "api-version"), raw);
             }
@@ -329,7 +329,7 @@ public final class QuillServer implements AutoCloseable {
     }
 
     /** The undecoded value of a query parameter, or null when the query does not have it. */
-    static String rawQueryValue(String query, String name) {
+    private static String rawQueryValue(String query, String name) {
         if (query == null) return null;
         for (String pair : query.split("&")) {
             int eq = pair.indexOf('=');
@@ -366,7 +366,7 @@ public final class QuillServer implements AutoCloseable {
     }
 
     /** Decompresses a gzip body; what it expands to counts against the body limit, so a small bomb is a 413. */
-    static byte[] gunzip(byte[] body, long limit) {
+    private static byte[] gunzip(byte[] body, long limit) {
         try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
             byte[] plain = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (plain.length > limit) {
@@ -387,7 +387,7 @@ public final class QuillServer implements AutoCloseable {
         long limit = config.maxBodyBytes();
         long declared = ctx.req().getContentLengthLong();
         // Collected here rather than with readNBytes so that a body that breaks off can say how much of it arrived.
-        ByteArrayOutputStream body = new ByteArrayOutputStream((int) Math.min(Math.max(declared, 0), limit) + 1);
+        ByteArrayOutputStream body = new ByteArrayOutputStream(declared >= 0 && declared <= limit ? (int) declared + 1 : 8192);
         try (InputStream in = ctx.req().getInputStream()) {
             if (declared > limit) {
                 // Read and discard a moderately oversized body so the client, still sending, gets to read the 413
@@ -410,7 +410,7 @@ public final class QuillServer implements AutoCloseable {
     }
 
     /** The body broke off: Jetty only says "Early EOF", so say which framing it broke and how much had arrived. */
-    static ApiException unreadableBody(boolean chunked, long declared, long received) {
+    private static ApiException unreadableBody(boolean chunked, long declared, long received) {
         String message = chunked
                 ? "The request body is malformed: its chunked encoding is invalid, or it ended before the final zero-size "
                         + "chunk (after " + received + " bytes)"
