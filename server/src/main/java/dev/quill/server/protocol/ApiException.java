@@ -78,7 +78,7 @@ public final class ApiException extends RuntimeException {
     }
 
     public ErrorResponse toResponse() {
-        ErrorResponse.Detail detail = loc == null ? null : new ErrorResponse.Detail(loc, value);
+        ErrorResponse.Detail detail = loc == null ? null : new ErrorResponse.Detail(loc, ErrorResponse.echo(value));
         return new ErrorResponse(new ErrorResponse.Body(getMessage(), kind.type, loc == null ? null : Loc.param(loc),
                 code, kind.status, detail));
     }

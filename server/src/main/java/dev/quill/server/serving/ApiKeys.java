@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The API keys clients must present ({@code Authorization: Bearer KEY} or {@code api-key: KEY}). Keys are kept
+ * The API keys clients must present ({@code Authorization: Bearer KEY}, also {@code Bearer: KEY}, or {@code api-key: KEY}). Keys are kept
  * only as SHA-256 digests and compared in constant time; a key never appears in a message or a log.
  */
 public final class ApiKeys {
@@ -43,8 +43,17 @@ public final class ApiKeys {
         String presented = null;
         if (apiKeyHeader != null && !apiKeyHeader.isBlank()) {
             presented = apiKeyHeader.strip();
-        } else if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            presented = authorization.substring(7).strip();
+        } else if (authorization != null && !authorization.isBlank()) {
+            presented = bearerToken(authorization.strip());
+            if (presented == null) {
+                // Neither the scheme nor the rest is repeated: a bare key sent without a scheme would be echoed.
+                throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The Authorization header is not a "
+                        + "Bearer token: send 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, null);
+            }
+            if (presented.isEmpty()) {
+                throw new ApiException(ErrorKind.UNAUTHORIZED, "missing_api_key",
+                        "The Authorization header has no key after 'Bearer': send 'Authorization: Bearer <key>'", null, null, null);
+            }
         }
         if (presented == null) {
             throw new ApiException(ErrorKind.UNAUTHORIZED, "missing_api_key",
@@ -56,6 +65,18 @@ public final class ApiKeys {
         if (!match) {
             throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The API key is not valid", null, null, null);
         }
+    }
+
+    /**
+     * The key of a Bearer credential ("" when there is none), or null when the header is not one. The scheme is
+     * matched in any case and may be followed by a colon, as in "Bearer: KEY", the form Azure's reference pages show.
+     */
+    static String bearerToken(String authorization) {
+        if (!authorization.regionMatches(true, 0, "Bearer", 0, 6)) return null;
+        String rest = authorization.substring(6);
+        if (rest.startsWith(":")) return rest.substring(1).strip();
+        if (rest.isEmpty()) return "";
+        return Character.isWhitespace(rest.charAt(0)) ? rest.strip() : null;
     }
 
     private static byte[] digest(String key) {

@@ -5,24 +5,34 @@ import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.ChatCompletionRequest;
 import dev.quill.server.protocol.CompletionRequest;
 import dev.quill.server.protocol.ErrorKind;
+import dev.quill.server.protocol.ErrorResponse;
 import dev.quill.server.protocol.ExtraParameters;
 import dev.quill.server.protocol.Json;
 import dev.quill.server.protocol.ModelCard;
 import dev.quill.server.protocol.RequestParser;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
+import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +60,7 @@ public final class QuillServer implements AutoCloseable {
     private final long created = System.currentTimeMillis() / 1000;
     private final Metrics metrics;
     private final Exchange.InFlight inFlight = new Exchange.InFlight();
+    private final List<Route> routes = new ArrayList<>();
     private final Javalin app;
 
     private QuillServer(ServerConfig config, Deployments deployments, ApiKeys apiKeys) {
@@ -65,24 +76,28 @@ public final class QuillServer implements AutoCloseable {
             c.http.compressionStrategy = CompressionStrategy.NONE;
             c.concurrency.useVirtualThreads = true;
             // On stop, Jetty lets responses being written complete (those of drained requests end just before).
-            c.jetty.modifyServer(server -> server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis()));
+            c.jetty.modifyServer(server -> {
+                server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis());
+                // Requests Jetty refuses before routing (malformed HTTP) get the JSON envelope too.
+                server.setErrorHandler(new JsonErrorHandler());
+            });
             c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
             c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx)));
 
             c.routes.before(this::authenticate);
-            c.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
-            c.routes.get("/ready", this::ready);
-            c.routes.get("/info", this::info);
-            c.routes.get("/metrics", ctx -> ctx.status(200).contentType(Metrics.CONTENT_TYPE).result(metrics.scrape()));
-            c.routes.get("/v1/models", this::listModels);
-            c.routes.get("/v1/models/<id>", this::getModel);
-            c.routes.post("/v1/completions", ctx -> completions(ctx, false));
-            c.routes.post("/v1/chat/completions", ctx -> chat(ctx, false));
-            c.routes.post("/completions", ctx -> completions(ctx, true));
-            c.routes.post("/chat/completions", ctx -> chat(ctx, true));
+            get(c, "/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
+            get(c, "/ready", this::ready);
+            get(c, "/info", this::info);
+            get(c, "/metrics", ctx -> ctx.status(200).contentType(Metrics.CONTENT_TYPE).result(metrics.scrape()));
+            get(c, "/v1/models", this::listModels);
+            get(c, "/v1/models/<id>", this::getModel);
+            post(c, "/v1/completions", ctx -> completions(ctx, false));
+            post(c, "/v1/chat/completions", ctx -> chat(ctx, false));
+            post(c, "/completions", ctx -> completions(ctx, true));
+            post(c, "/chat/completions", ctx -> chat(ctx, true));
 
             c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
-            c.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, translate(e, ctx)));
+            c.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, translate(e, ctx, allowed(ctx.path()))));
             c.routes.exception(Exception.class, (e, ctx) -> {
                 LOG.error("unexpected failure serving {} {}", ctx.method(), ctx.path(), e);
                 error(ctx, ApiException.of(ErrorKind.INTERNAL, "The server failed to handle this request; see the server log"));
@@ -92,9 +107,42 @@ public final class QuillServer implements AutoCloseable {
                 if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, notFound(ctx));
             });
             c.routes.error(405, ctx -> {
-                if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, methodNotAllowed(ctx));
+                if (ctx.attribute(ERROR_WRITTEN) == null) error(ctx, methodNotAllowed(ctx, allowed(ctx.path())));
             });
         });
+    }
+
+    /**
+     * A GET route, and the same handler for HEAD, so that HEAD answers with GET's status and headers (Javalin's own
+     * HEAD answer skips the handler: an empty text/plain 200).
+     */
+    private void get(JavalinConfig c, String path, Handler handler) {
+        c.routes.get(path, handler);
+        c.routes.head(path, handler);
+        routes.add(new Route(path, "GET, HEAD"));
+    }
+
+    private void post(JavalinConfig c, String path, Handler handler) {
+        c.routes.post(path, handler);
+        routes.add(new Route(path, "POST"));
+    }
+
+    /** A route's path pattern and the methods it answers, for the Allow header of a 405. */
+    private record Route(String pattern, String methods) {
+        boolean matches(String path) {
+            int parameter = pattern.indexOf('<');
+            // A <parameter> matches one or more characters, slashes included (model ids such as quill/tiny).
+            return parameter < 0 ? pattern.equals(path)
+                    : path.startsWith(pattern.substring(0, parameter)) && path.length() > parameter;
+        }
+    }
+
+    /** The methods a path allows (the Allow header of a 405), or null when no route has the path. */
+    private String allowed(String path) {
+        for (Route route : routes) {
+            if (route.matches(path)) return route.methods();
+        }
+        return null;
     }
 
     /** Starts serving; returns once the port is bound. */
@@ -258,6 +306,12 @@ public final class QuillServer implements AutoCloseable {
     private static void checkApiVersion(Context ctx) {
         String version = ctx.queryParam("api-version");
         if (version == null || version.isBlank()) {
+            // A value that is not valid percent-encoding decodes to nothing, but it was sent: it is invalid, not missing.
+            String raw = rawQueryValue(ctx.queryString(), "api-version");
+            if (version == null && raw != null && !raw.isBlank()) {
+                throw ApiException.badRequest("invalid_api_version", "api-version is not valid percent-encoding: '" + raw
+                        + "' (the format is YYYY-MM-DD or YYYY-MM-DD-preview)", List.of("query", "api-version"), raw);
+            }
             throw ApiException.badRequest("missing_api_version", "The query parameter 'api-version' is required on "
                     + ctx.path() + " (format YYYY-MM-DD or YYYY-MM-DD-preview), e.g. ?api-version=2024-05-01-preview; "
                     + "or use /v1" + ctx.path() + " without it", List.of("query", "api-version"), null);
@@ -266,19 +320,64 @@ public final class QuillServer implements AutoCloseable {
             throw ApiException.badRequest("invalid_api_version", "api-version must have the format YYYY-MM-DD or "
                     + "YYYY-MM-DD-preview, got '" + version + "'", List.of("query", "api-version"), version);
         }
+        try {
+            LocalDate.parse(version.substring(0, 10), DateTimeFormatter.ISO_LOCAL_DATE); // strict: no month 13, no Feb 30
+        } catch (DateTimeParseException e) {
+            throw ApiException.badRequest("invalid_api_version", "api-version must be a calendar date as YYYY-MM-DD or "
+                    + "YYYY-MM-DD-preview; '" + version.substring(0, 10) + "' is not a date", List.of("query", "api-version"), version);
+        }
+    }
+
+    /** The undecoded value of a query parameter, or null when the query does not have it. */
+    private static String rawQueryValue(String query, String name) {
+        if (query == null) return null;
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            if ((eq < 0 ? pair : pair.substring(0, eq)).equals(name)) return eq < 0 ? "" : pair.substring(eq + 1);
+        }
+        return null;
     }
 
     private JsonNode readJson(Context ctx) {
         String type = ctx.header("Content-Type");
         if (type != null && !type.isBlank()) {
-            String mime = type.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+            String mime = type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
             if (!mime.equals("application/json") && !mime.endsWith("+json")) {
                 throw ApiException.badRequest("unsupported_content_type",
                         "The request body must be JSON sent as 'Content-Type: application/json', got '" + type + "'",
                         List.of("header", "content-type"), type);
             }
         }
-        return Json.parse(readBody(ctx));
+        boolean gzip = gzipEncoded(ctx.header("Content-Encoding"));
+        byte[] body = readBody(ctx);
+        return Json.parse(gzip ? gunzip(body, config.maxBodyBytes()) : body);
+    }
+
+    /** Whether the body is gzip-compressed; a coding other than gzip or identity is refused with 415. */
+    private static boolean gzipEncoded(String encoding) {
+        if (encoding == null) return false;
+        String coding = encoding.strip().toLowerCase(Locale.ROOT);
+        if (coding.isEmpty() || coding.equals("identity")) return false;
+        if (coding.equals("gzip") || coding.equals("x-gzip")) return true;
+        throw new ApiException(ErrorKind.UNSUPPORTED_MEDIA_TYPE, "unsupported_content_encoding",
+                "The request body's Content-Encoding '" + encoding + "' is not supported; send it uncompressed "
+                        + "(identity) or as 'Content-Encoding: gzip'",
+                List.of("header", "content-encoding"), encoding, Map.of("Accept-Encoding", "gzip, identity"));
+    }
+
+    /** Decompresses a gzip body; what it expands to counts against the body limit, so a small bomb is a 413. */
+    private static byte[] gunzip(byte[] body, long limit) {
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+            byte[] plain = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+            if (plain.length > limit) {
+                throw ApiException.of(ErrorKind.CONTENT_TOO_LARGE, "The request body decompresses to more than the limit of "
+                        + limit + " bytes");
+            }
+            return plain;
+        } catch (IOException e) {
+            throw ApiException.badRequest("invalid_body", "The request body is labelled 'Content-Encoding: gzip' but is "
+                    + "not valid gzip data");
+        }
     }
 
     /** Oversized bodies up to this size are drained before the 413 is sent (see readBody). */
@@ -286,20 +385,40 @@ public final class QuillServer implements AutoCloseable {
 
     private byte[] readBody(Context ctx) {
         long limit = config.maxBodyBytes();
+        long declared = ctx.req().getContentLengthLong();
+        // Collected here rather than with readNBytes so that a body that breaks off can say how much of it arrived.
+        ByteArrayOutputStream body = new ByteArrayOutputStream(declared >= 0 && declared <= limit ? (int) declared + 1 : 8192);
         try (InputStream in = ctx.req().getInputStream()) {
-            long declared = ctx.req().getContentLengthLong();
             if (declared > limit) {
                 // Read and discard a moderately oversized body so the client, still sending, gets to read the 413
                 // instead of a broken pipe; a huge one is refused without reading and the connection closes.
                 if (declared <= DRAIN_LIMIT) in.transferTo(OutputStream.nullOutputStream());
                 throw tooLarge(limit);
             }
-            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-            if (body.length > limit) throw tooLarge(limit);
-            return body;
+            byte[] buffer = new byte[16384];
+            long cap = Math.min(Integer.MAX_VALUE - 8, limit + 1);
+            int n;
+            while (body.size() < cap && (n = in.read(buffer, 0, (int) Math.min(buffer.length, cap - body.size()))) >= 0) {
+                body.write(buffer, 0, n);
+            }
+            if (body.size() > limit) throw tooLarge(limit);
+            return body.toByteArray();
         } catch (IOException e) {
-            throw ApiException.badRequest("invalid_body", "The request body could not be read: " + e.getMessage());
+            String encoding = ctx.header("Transfer-Encoding");
+            throw unreadableBody(encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked"), declared, body.size());
         }
+    }
+
+    /** The body broke off: Jetty only says "Early EOF", so say which framing it broke and how much had arrived. */
+    private static ApiException unreadableBody(boolean chunked, long declared, long received) {
+        String message = chunked
+                ? "The request body is malformed: its chunked encoding is invalid, or it ended before the final zero-size "
+                        + "chunk (after " + received + " bytes)"
+                : declared >= 0
+                        ? "The request body was cut short: Content-Length is " + declared + " bytes but only " + received
+                                + " arrived before the connection ended"
+                        : "The request body was cut short: the connection ended after " + received + " bytes";
+        return ApiException.badRequest("invalid_body", message);
     }
 
     private static ApiException tooLarge(long limit) {
@@ -320,13 +439,20 @@ public final class QuillServer implements AutoCloseable {
         ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         ctx.header("x-ms-error-code", e.code());
         e.headers().forEach(ctx::header);
-        json(ctx, e.status(), e.toResponse());
+        String body;
+        try {
+            body = Json.write(e.toResponse());
+        } catch (RuntimeException failure) {
+            LOG.warn("could not write the error envelope for a {} ({}); sent a minimal one", e.status(), e.code(), failure);
+            body = ErrorResponse.minimal(e.getMessage(), e.kind().type, e.code(), e.status());
+        }
+        ctx.status(e.status()).contentType("application/json").result(body);
     }
 
-    private static ApiException translate(HttpResponseException e, Context ctx) {
+    private static ApiException translate(HttpResponseException e, Context ctx, String allowed) {
         return switch (e.getStatus()) {
             case 404 -> notFound(ctx);
-            case 405 -> methodNotAllowed(ctx);
+            case 405 -> methodNotAllowed(ctx, allowed);
             case 413 -> ApiException.of(ErrorKind.CONTENT_TOO_LARGE, "The request body is too large");
             default -> e.getStatus() >= 500
                     ? ApiException.of(ErrorKind.INTERNAL, "The server failed to handle this request; see the server log")
@@ -335,13 +461,19 @@ public final class QuillServer implements AutoCloseable {
     }
 
     private static ApiException notFound(Context ctx) {
-        return ApiException.notFound("not_found", "No route " + ctx.method() + " " + ctx.path()
-                + ". Routes: POST /v1/completions, POST /v1/chat/completions, POST /completions, POST /chat/completions, "
-                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready, GET /metrics");
+        return ApiException.notFound("not_found", noRoute(ctx.method().name(), ctx.path()));
     }
 
-    private static ApiException methodNotAllowed(Context ctx) {
+    static String noRoute(String method, String path) {
+        return "No route " + method + " " + path
+                + ". Routes: POST /v1/completions, POST /v1/chat/completions, POST /completions, POST /chat/completions, "
+                + "GET /v1/models, GET /v1/models/{id}, GET /info, GET /health, GET /ready, GET /metrics";
+    }
+
+    private static ApiException methodNotAllowed(Context ctx, String allowed) {
+        // RFC 9110 (15.5.6): a 405 lists the methods the resource does support.
         return new ApiException(ErrorKind.METHOD_NOT_ALLOWED, null,
-                "Method " + ctx.method() + " is not allowed on " + ctx.path(), null, null, null);
+                "Method " + ctx.method() + " is not allowed on " + ctx.path() + (allowed == null ? "" : "; allowed: " + allowed),
+                null, null, allowed == null ? null : Map.of("Allow", allowed));
     }
 }

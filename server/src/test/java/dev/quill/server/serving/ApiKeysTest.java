@@ -34,4 +34,29 @@ class ApiKeysTest {
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getMessage()).doesNotContain("secre"));
         assertThatThrownBy(() -> keys.check("secret", null)).isInstanceOf(ApiException.class);
     }
+
+    @Test
+    void theBearerSchemeMayBeFollowedByAColonAsAzureDocumentsIt() {
+        ApiKeys keys = ApiKeys.of(List.of("secret"), null);
+        assertThatCode(() -> keys.check("Bearer: secret", null)).doesNotThrowAnyException();
+        assertThatCode(() -> keys.check("BEARER:secret", null)).doesNotThrowAnyException();
+        assertThatCode(() -> keys.check("bearer \tsecret ", null)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void anAuthorizationHeaderThatIsNotABearerTokenIsSaidToBeSo() {
+        ApiKeys keys = ApiKeys.of(List.of("secret"), null);
+        for (String header : List.of("Basic c2VjcmV0", "secret", "Bearersecret", "Token secret")) {
+            assertThatThrownBy(() -> keys.check(header, null)).as(header).isInstanceOfSatisfying(ApiException.class, e -> {
+                assertThat(e.status()).isEqualTo(401);
+                assertThat(e.code()).isEqualTo("invalid_api_key");
+                assertThat(e.getMessage()).contains("not a Bearer token").contains("Bearer <key>").doesNotContain("secret")
+                        .doesNotContain("c2VjcmV0");
+            });
+        }
+        assertThatThrownBy(() -> keys.check("Bearer ", null)).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.getMessage()).contains("no key after 'Bearer'"));
+        assertThatThrownBy(() -> keys.check("Bearer:", null)).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.code()).isEqualTo("missing_api_key"));
+    }
 }
