@@ -211,8 +211,9 @@ class QuillServerTest {
         void aValidationErrorAboutADeeplyNestedValueDescribesItInsteadOfEchoingIt() {
             String deep = "[".repeat(998) + "]".repeat(998);
             for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
-                JsonNode error = assertError(server.post(path, "{'prompt':" + deep + "}"), 422, "UnprocessableContentError");
-                assertThat(error.get("detail").get("loc").toString()).startsWith("[\"body\",\"prompt\"");
+                JsonNode error = assertError(server.post(path, "{'prompt':'x','messages':[{'role':'user','content':'x'}],"
+                        + "'stop':" + deep + "}", "extra-parameters", "drop"), 422, "UnprocessableContentError");
+                assertThat(error.get("detail").get("loc").toString()).startsWith("[\"body\",\"stop\"");
                 assertThat(error.get("detail").get("value").asText()).isEqualTo("(array nested more than 16 levels deep; not echoed)");
             }
         }
