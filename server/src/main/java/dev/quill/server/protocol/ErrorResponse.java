@@ -7,10 +7,17 @@ import java.util.Map;
 
 /**
  * The error envelope every failed request gets, readable by the OpenAI SDKs ({@code error.message/type/param/code})
- * and the Azure SDK ({@code status}, {@code detail.loc}, {@code detail.value}); the {@code x-ms-error-code} header
- * carries {@code code}.
+ * and the Azure SDK ({@code error.status}, {@code error.detail}); the {@code x-ms-error-code} header carries
+ * {@code code}. The Azure reference pages describe the same facts at the top level ({@code message}, {@code code},
+ * {@code status}, {@code detail}), so they are repeated there for clients written against those pages; only their
+ * {@code error} (a string there) cannot be both, and OpenAI's object wins.
  */
-public record ErrorResponse(Body error) {
+public record ErrorResponse(Body error, String message, String code, int status,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) Detail detail) {
+
+    public ErrorResponse(Body error) {
+        this(error, error.message(), error.code(), error.status(), error.detail());
+    }
 
     /** {@code detail.value} echoes at most this many levels of nested arrays and objects ... */
     public static final int MAX_ECHO_DEPTH = 16;
@@ -89,7 +96,8 @@ public record ErrorResponse(Body error) {
      */
     public static String minimal(String message, String type, String code, int status) {
         return "{\"error\":{\"message\":" + quote(message) + ",\"type\":" + quote(type) + ",\"param\":null,\"code\":"
-                + quote(code) + ",\"status\":" + status + "}}";
+                + quote(code) + ",\"status\":" + status + "},\"message\":" + quote(message) + ",\"code\":" + quote(code)
+                + ",\"status\":" + status + "}";
     }
 
     private static String quote(String s) {

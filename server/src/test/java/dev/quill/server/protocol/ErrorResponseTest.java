@@ -20,6 +20,11 @@ class ErrorResponseTest {
         assertThat(error.get("status").asInt()).isEqualTo(422);
         assertThat(error.get("detail").get("loc").toString()).isEqualTo("[\"body\",\"messages\",2,\"content\"]");
         assertThat(error.get("detail").get("value").asInt()).isEqualTo(5);
+        // The Azure pages' top-level fields repeat the same facts.
+        assertThat(json.get("message").asText()).isEqualTo("content must be a string");
+        assertThat(json.get("code").asText()).isEqualTo("invalid_value");
+        assertThat(json.get("status").asInt()).isEqualTo(422);
+        assertThat(json.get("detail")).isEqualTo(error.get("detail"));
     }
 
     @Test
@@ -30,6 +35,16 @@ class ErrorResponseTest {
         assertThat(error.has("detail")).isFalse();
         assertThat(error.get("type").asText()).isEqualTo("NotFoundError");
         assertThat(error.get("status").asInt()).isEqualTo(404);
+    }
+
+    @Test
+    void theHandWrittenFallbackHasTheSameShape() {
+        JsonNode json = Json.parse(ErrorResponse.minimal("m \"q\"", "NotFoundError", "not_found", 404).getBytes());
+        assertThat(json.get("error").get("message").asText()).isEqualTo("m \"q\"");
+        assertThat(json.get("error").get("param").isNull()).isTrue();
+        assertThat(json.get("message").asText()).isEqualTo("m \"q\"");
+        assertThat(json.get("code").asText()).isEqualTo("not_found");
+        assertThat(json.get("status").asInt()).isEqualTo(404);
     }
 
     @Test
