@@ -26,6 +26,9 @@ public final class ApiKeys {
         this.digests = List.copyOf(out);
     }
 
+    /** RFC 9110: a 401 names the scheme the client should use. */
+    private static final java.util.Map<String, String> CHALLENGE = java.util.Map.of("WWW-Authenticate", "Bearer");
+
     /** The configured keys plus those in {@code QUILL_API_KEYS} (comma-separated). */
     public static ApiKeys of(List<String> configured, String environmentValue) {
         List<String> keys = new ArrayList<>(configured);
@@ -48,22 +51,22 @@ public final class ApiKeys {
             if (presented == null) {
                 // Neither the scheme nor the rest is repeated: a bare key sent without a scheme would be echoed.
                 throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The Authorization header is not a "
-                        + "Bearer token: send 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, null);
+                        + "Bearer token: send 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, CHALLENGE);
             }
             if (presented.isEmpty()) {
                 throw new ApiException(ErrorKind.UNAUTHORIZED, "missing_api_key",
-                        "The Authorization header has no key after 'Bearer': send 'Authorization: Bearer <key>'", null, null, null);
+                        "The Authorization header has no key after 'Bearer': send 'Authorization: Bearer <key>'", null, null, CHALLENGE);
             }
         }
         if (presented == null) {
             throw new ApiException(ErrorKind.UNAUTHORIZED, "missing_api_key",
-                    "No API key: send it as 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, null);
+                    "No API key: send it as 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, CHALLENGE);
         }
         byte[] candidate = digest(presented);
         boolean match = false;
         for (byte[] known : digests) match |= MessageDigest.isEqual(known, candidate);
         if (!match) {
-            throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The API key is not valid", null, null, null);
+            throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The API key is not valid", null, null, CHALLENGE);
         }
     }
 

@@ -383,6 +383,7 @@ class QuillServerTest {
             JsonNode missing = assertError(server.post("/v1/chat/completions", CHAT), 401, "UnauthorizedError");
             assertThat(missing.get("code").asText()).isEqualTo("missing_api_key");
             assertError(server.get("/v1/models"), 401, "UnauthorizedError");
+            assertThat(server.get("/v1/models").headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
             assertError(server.get("/ready"), 401, "UnauthorizedError");
             assertThat(server.get("/health").statusCode()).isEqualTo(200);
         }
