@@ -3,15 +3,11 @@ package dev.quill.server.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quill.engine.Engine;
-import dev.quill.engine.EngineStats;
 import dev.quill.engine.FinishReason;
 import dev.quill.engine.GeneratedToken;
-import dev.quill.engine.GenerationHandle;
 import dev.quill.engine.GenerationListener;
 import dev.quill.engine.GenerationRequest;
-import dev.quill.engine.ModelInfo;
 import dev.quill.engine.sampling.SamplingParams;
-import dev.quill.engine.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -57,43 +53,7 @@ class GenerationTest {
         for (int i = 0; i < sequences; i++) {
             outputs.add(new SequenceOutput(TOKENIZER, List.of(), false, true, Set.of(FakeTokenizer.EOS), ContentFilter.NONE));
         }
-        Engine engine = new Engine() {
-            @Override
-            public ModelInfo info() {
-                return new ModelInfo("scripted", "fake", 64, TOKENIZER.vocabSize(), null, "fp");
-            }
-
-            @Override
-            public Tokenizer tokenizer() {
-                return TOKENIZER;
-            }
-
-            @Override
-            public List<GenerationHandle> submit(GenerationRequest r, List<GenerationListener> listeners) {
-                List<GenerationHandle> handles = new ArrayList<>();
-                for (int i = 0; i < listeners.size(); i++) {
-                    script.accept(i, listeners.get(i));
-                    handles.add(new GenerationHandle() {
-                        @Override
-                        public void cancel() {}
-
-                        @Override
-                        public boolean isDone() {
-                            return true;
-                        }
-                    });
-                }
-                return handles;
-            }
-
-            @Override
-            public EngineStats stats() {
-                return new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-            }
-
-            @Override
-            public void close() {}
-        };
+        Engine engine = new ScriptedEngine(null, (r, i, listener) -> script.accept(i, listener));
         return Generation.run(engine, List.of(new Generation.Group(0, request, outputs)), Set.of(), Long.MAX_VALUE,
                 new Generation.Observer() {});
     }
