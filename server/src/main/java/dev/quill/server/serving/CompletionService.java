@@ -303,6 +303,8 @@ final class CompletionService {
                 shape.appendLogprobs(lp, result.tokens.subList(result.tokens.size() - piece.tokens().size(), result.tokens.size()),
                         echoLength[seq]);
             }
+            // A piece of tokens without text (those that completed a stop string) is news only for their logprobs.
+            if (lp == null && piece.text().isEmpty()) return;
             sse.send(shape.chunk(seq, piece.text(), lp, null, null));
         }
 

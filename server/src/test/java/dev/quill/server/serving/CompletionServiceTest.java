@@ -195,7 +195,10 @@ class CompletionServiceTest {
             TestServer.Stream stream = server.stream("/v1/completions", body + ",'stream':true}");
             StringBuilder streamed = new StringBuilder();
             for (JsonNode event : stream.events()) {
-                String piece = event.get("choices").get(0).get("text").asText();
+                JsonNode streamedChoice = event.get("choices").get(0);
+                String piece = streamedChoice.get("text").asText();
+                // Without logprobs a chunk says something: text, or the end.
+                assertThat(!piece.isEmpty() || streamedChoice.hasNonNull("finish_reason")).as("empty chunk for %s", stop).isTrue();
                 streamed.append(piece);
                 // No part of the stop string ever leaves the server, even transiently.
                 assertThat(streamed.toString()).as(stop).isEqualTo(expectedBeforeStop(full, stop).substring(0, streamed.length()));
