@@ -144,9 +144,14 @@ public final class JsonFields {
             String range = tooSmall && max == Long.MAX_VALUE ? "at least " + min
                     : !tooSmall && min == Long.MIN_VALUE ? "at most " + max
                     : "between " + min + " and " + max;
-            throw ApiException.invalid(loc, value, Loc.param(loc) + " must be " + range + ", got " + value.asText());
+            throw ApiException.invalid(loc, value, Loc.param(loc) + " must be " + range + ", got " + plain(value));
         }
         return integer.longValue();
+    }
+
+    /** A number as written in decimal (1e19 as 10000000000000000000, not Java's 1.0E19). */
+    private static String plain(JsonNode value) {
+        return value.isFloatingPointNumber() ? value.decimalValue().stripTrailingZeros().toPlainString() : value.asText();
     }
 
     private static BigInteger integral(JsonNode value) {

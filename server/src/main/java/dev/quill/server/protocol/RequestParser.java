@@ -458,7 +458,7 @@ public final class RequestParser {
             try {
                 tokenId = Integer.parseInt(key);
             } catch (NumberFormatException tooLarge) {
-                throw ApiException.invalid(entryLoc, key, "token id " + key + " in logit_bias is outside the vocabulary");
+                throw ApiException.invalid(entryLoc, key, "token id " + key + " is outside the vocabulary");
             }
             bias.put(tokenId, JsonFields.number(entry.getValue(), entryLoc, -100, 100));
         }

@@ -117,7 +117,15 @@ final class StructuredOutput {
             at.addAll(pointer(e.pointer()));
             String problem = e instanceof UnsupportedSchemaException
                     ? " uses a JSON Schema feature Quill cannot enforce: " : " is not a usable JSON Schema: ";
-            throw ApiException.invalid(at, null, Loc.param(loc) + problem + e.getMessage());
+            // detail.value: the (sub)schema at the keyword's location, as the client sent it.
+            String path = e.pointer().startsWith("#") ? e.pointer().substring(1) : e.pointer();
+            JsonNode sent;
+            try {
+                sent = schema.at(path);
+            } catch (IllegalArgumentException notAPointer) {
+                sent = null;
+            }
+            throw ApiException.invalid(at, sent == null || sent.isMissingNode() ? null : sent, Loc.param(loc) + problem + e.getMessage());
         }
     }
 

@@ -130,6 +130,7 @@ class RequestParserTest {
                     .contains("seed must be at most 9223372036854775807");
             assertThat(completionError("{'prompt':'x','seed':-9223372036854775809}").getMessage())
                     .contains("seed must be at least -9223372036854775808");
+            assertThat(completionError("{'prompt':'x','seed':1e19}").getMessage()).endsWith("got 10000000000000000000");
         }
 
         @Test

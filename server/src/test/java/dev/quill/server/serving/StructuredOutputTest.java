@@ -58,6 +58,7 @@ class StructuredOutputTest {
         assertThat(e.get("message").asText()).contains("patternProperties", "cannot enforce");
         assertThat(loc(e)).containsExactly("body", "response_format", "json_schema", "schema", "properties", "tags");
         assertThat(e.get("param").asText()).isEqualTo("response_format.json_schema.schema.properties.tags");
+        assertThat(e.get("detail").get("value").toString()).isEqualTo("{\"type\":\"object\",\"patternProperties\":{\"^x\":{}}}");
 
         JsonNode fireworks = error("/v1/completions", "{'prompt':'x','response_format':{'type':'json_object',"
                 + "'schema':{'anyOf':[{'type':'string'},{'not':{'type':'null'}}]}}}", 422);
