@@ -20,6 +20,8 @@ public final class ServeCommand implements Callable<Integer> {
     /** The built-in model, relative to the Quill folder (the launcher passes it as -Dquill.home). */
     static final String BUILT_IN_MODEL = "models/quill-tiny.gguf";
     static final String BUILT_IN_NAME = "quill-tiny";
+    /** At most this long per deployment for the requests {@link QuillServer#warmUp} sends before serving. */
+    static final java.time.Duration SERVING_WARMUP_BUDGET = java.time.Duration.ofSeconds(8);
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "a GGUF model to serve (default: the built-in model)")
     Path model;
@@ -65,7 +67,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-prefix-caching", description = "do not reuse the KV cache of shared prompt prefixes")
     Boolean noPrefixCaching;
 
-    @Option(names = "--no-warmup", description = "skip compiling the kernels at load (the first requests then run slowly)")
+    @Option(names = "--no-warmup", description = "skip compiling the kernels at load and the few requests the server sends itself before serving (the first requests then run slowly)")
     Boolean noWarmup;
 
     @Override
@@ -98,6 +100,8 @@ public final class ServeCommand implements Callable<Integer> {
             deployments.close();
             stopped.countDown();
         }, "quill-shutdown"));
+        // A few real requests through the server, so that the first clients' requests run compiled code too.
+        server.warmUp(SERVING_WARMUP_BUDGET, message -> System.out.println(message));
         System.out.println("Quill is serving on " + server.address() + "/v1");
         for (Deployment d : deployments.all()) {
             System.out.println("  " + d.name() + "  (" + d.info().architecture() + ", context " + d.contextLength()

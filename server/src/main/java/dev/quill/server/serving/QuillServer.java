@@ -21,6 +21,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -54,8 +56,14 @@ public final class QuillServer implements AutoCloseable {
     /** How long stopping waits for responses still being written. */
     private static final Duration RESPONSE_COMPLETION_WAIT = Duration.ofSeconds(5);
 
+    /** The header that marks the server's own warm-up requests ({@link #warmUp}). */
+    static final String WARMUP_HEADER = "x-quill-warmup";
+
     private final ServerConfig config;
     private final Deployments deployments;
+    /** The warm-up header's value: a secret of this process, so that no client can pass for the warm-up. */
+    private final String warmupToken = java.util.UUID.randomUUID().toString();
+    private volatile boolean warmingUp;
     private final ApiKeys apiKeys;
     private final long created = System.currentTimeMillis() / 1000;
     private final Metrics metrics;
@@ -82,7 +90,9 @@ public final class QuillServer implements AutoCloseable {
                 server.setErrorHandler(new JsonErrorHandler());
             });
             c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
-            c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx)));
+            c.requestLogger.http((ctx, ms) -> {
+                if (!isWarmup(ctx)) metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx));
+            });
 
             c.routes.before(this::authenticate);
             get(c, "/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
@@ -153,6 +163,41 @@ public final class QuillServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Sends each deployment a few real requests through this server ({@link ServingWarmup}), so that the JIT has
+     * compiled the serving path with the real model before the first client: at most {@code budget} per deployment,
+     * skipped for deployments whose engine warm-up is off. {@code /ready} answers 503 meanwhile. The requests need no
+     * API key and are left out of the request metrics (the engines' token counters do count their tokens).
+     */
+    public void warmUp(Duration budget, Consumer<String> progress) {
+        warmingUp = true;
+        try {
+            for (Deployment d : deployments.all()) {
+                if (Boolean.FALSE.equals(d.config().engine().warmup())) continue;
+                ServingWarmup.Outcome o = ServingWarmup.run(loopback(), WARMUP_HEADER, warmupToken, d.name(),
+                        d.config().maxConcurrentRequests(), budget);
+                progress.accept("warmed up serving " + d.name() + " in " + String.format(Locale.ROOT, "%.1f", o.millis() / 1000.0)
+                        + " s (" + o.requests() + " requests" + (o.failed() > 0 ? ", " + o.failed() + " failed" : "")
+                        + (o.cutShort() ? ", stopped at the " + String.format(Locale.ROOT, "%.1f", budget.toMillis() / 1000.0) + " s budget" : "") + ")");
+                if (o.failed() > 0) LOG.warn("{} warm-up requests to {} failed; see the log above", o.failed(), d.name());
+            }
+        } finally {
+            warmingUp = false;
+        }
+    }
+
+    private boolean isWarmup(Context ctx) {
+        return warmupToken.equals(ctx.header(WARMUP_HEADER));
+    }
+
+    /** This server's address as seen from this machine: loopback when it listens on every interface. */
+    private URI loopback() {
+        String host = config.host();
+        if (host.isEmpty() || host.equals("0.0.0.0")) host = "127.0.0.1";
+        if (host.equals("::") || host.equals("[::]")) host = "::1";
+        return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+    }
+
     /** The bound port (useful when the config asked for port 0). */
     public int port() {
         return app.port();
@@ -192,12 +237,13 @@ public final class QuillServer implements AutoCloseable {
     // ---- routes ----
 
     private void authenticate(Context ctx) {
-        if (ctx.path().equals("/health")) return;
+        if (ctx.path().equals("/health") || isWarmup(ctx)) return;
         apiKeys.check(ctx.header("Authorization"), ctx.header("api-key"));
     }
 
     private void ready(Context ctx) {
         if (inFlight.draining()) throw ApiException.of(ErrorKind.UNAVAILABLE, "The server is shutting down");
+        if (warmingUp) throw ApiException.of(ErrorKind.UNAVAILABLE, "The server is warming up; it is ready in a few seconds");
         json(ctx, 200, Map.of("status", "ready", "models", deployments.all().stream().map(Deployment::name).toList()));
     }
 
@@ -255,7 +301,8 @@ public final class QuillServer implements AutoCloseable {
      * connection watched for the client leaving.
      */
     private void generate(Context ctx, Deployment d, long arrivalNanos, Function<Responder, Object> service) {
-        try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos))) {
+        try (Exchange x = inFlight.begin(isWarmup(ctx) ? Metrics.RequestTiming.unrecorded()
+                : metrics.startRequest(d.name(), arrivalNanos))) {
             int outcome;
             try {
                 Object response;

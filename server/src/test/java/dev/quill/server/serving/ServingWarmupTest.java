@@ -1,0 +1,77 @@
+package dev.quill.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quill.engine.GenerationRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/** The requests a server sends itself before serving (QuillServer.warmUp). */
+class ServingWarmupTest {
+
+    private static TestServer serverWithKey(FakeEngine engine) {
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, 0, ServerConfig.DEFAULT_MAX_BODY_BYTES, List.of("sk-secret"),
+                List.of(ServerConfig.DeploymentConfig.of("fake", Path.of("fake.gguf"))));
+        return new TestServer(config, List.of(engine));
+    }
+
+    @Test
+    void realRequestsReachTheEngineWithoutAKeyAndStayOutOfTheRequestMetrics() {
+        FakeEngine engine = new FakeEngine();
+        try (TestServer server = serverWithKey(engine)) {
+            List<String> progress = new ArrayList<>();
+            server.server.warmUp(Duration.ofSeconds(30), progress::add);
+
+            assertThat(progress).singleElement().asString()
+                    .startsWith("warmed up serving fake in").contains("(7 requests)").doesNotContain("failed");
+            // Streamed and plain completions and chats, one alone and several at once, all distinct prompts.
+            assertThat(engine.requests).hasSize(7);
+            assertThat(engine.requests).extracting(GenerationRequest::maxTokens).contains(64);
+            assertThat(engine.requests.stream().map(r -> List.of(r.prompt()).hashCode()).distinct()).hasSize(7);
+            String metrics = server.get("/metrics", "Authorization", "Bearer sk-secret").body();
+            assertThat(metrics).doesNotContain("endpoint=\"/v1/completions\"").doesNotContain("endpoint=\"/v1/chat/completions\"");
+            assertThat(metrics).contains("quill_time_to_first_token_seconds_count{deployment=\"fake\"} 0");
+        }
+    }
+
+    @Test
+    void theWarmupHeaderWithoutTheServersTokenOpensNothing() {
+        try (TestServer server = serverWithKey(new FakeEngine())) {
+            HttpResponse<String> forged = server.post("/v1/completions", "{'prompt':'x','max_tokens':1}",
+                    QuillServer.WARMUP_HEADER, "guess");
+            assertThat(forged.statusCode()).isEqualTo(401);
+        }
+    }
+
+    @Test
+    void stopsAtItsBudgetCancellingWhatIsStillGeneratingAndIsNotReadyMeanwhile() throws Exception {
+        FakeEngine slow = new FakeEngine(new FakeTokenizer(false), 4096, Duration.ofMillis(50));
+        try (TestServer server = TestServer.of(slow)) {
+            List<String> progress = new CopyOnWriteArrayList<>();
+            long start = System.nanoTime();
+            CompletableFuture<Void> warming = CompletableFuture.runAsync(() -> server.server.warmUp(Duration.ofMillis(600), progress::add));
+            int notReady = 0;
+            while (!warming.isDone()) {
+                if (server.get("/ready").statusCode() == 503) notReady++;
+                Thread.sleep(20);
+            }
+            warming.get();
+            long millis = (System.nanoTime() - start) / 1_000_000;
+
+            assertThat(notReady).isPositive();
+            assertThat(server.get("/ready").statusCode()).isEqualTo(200);
+            assertThat(millis).as("a 64-token request at 50 ms a token would take 3 s").isLessThan(2_500);
+            assertThat(progress).singleElement().asString().contains("stopped at the 0.6 s budget");
+            // The abandoned request's connection was closed, so the engine was told to stop it.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (slow.cancellations.get() == 0 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(slow.cancellations.get()).isPositive();
+        }
+    }
+}
