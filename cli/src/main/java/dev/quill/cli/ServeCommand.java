@@ -86,6 +86,7 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("serve: cannot load the model: " + e.getMessage());
             return 1;
         }
+        warmUpServing(serverConfig, deployments);
         QuillServer server;
         try {
             server = QuillServer.start(serverConfig, deployments);
@@ -100,8 +101,6 @@ public final class ServeCommand implements Callable<Integer> {
             deployments.close();
             stopped.countDown();
         }, "quill-shutdown"));
-        // A few real requests through the server, so that the first clients' requests run compiled code too.
-        server.warmUp(SERVING_WARMUP_BUDGET, message -> System.out.println(message));
         System.out.println("Quill is serving on " + server.address() + "/v1");
         for (Deployment d : deployments.all()) {
             System.out.println("  " + d.name() + "  (" + d.info().architecture() + ", context " + d.contextLength()
@@ -110,6 +109,20 @@ public final class ServeCommand implements Callable<Integer> {
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * A few real requests through the whole server before its port opens, so that the first clients' requests run
+     * compiled code too: on a private loopback instance, closed afterwards (no client can meet a half-warm server, and
+     * the real server's request metrics start empty). Skipped with --no-warmup; a failure only costs the warm-up.
+     */
+    private static void warmUpServing(ServerConfig serverConfig, Deployments deployments) {
+        if (deployments.all().stream().allMatch(d -> Boolean.FALSE.equals(d.config().engine().warmup()))) return;
+        try (QuillServer warm = QuillServer.start(serverConfig.withListen("127.0.0.1", 0), deployments)) {
+            warm.warmUp(SERVING_WARMUP_BUDGET, message -> System.out.println(message));
+        } catch (RuntimeException e) {
+            System.err.println("serve: the serving warm-up failed (" + e.getMessage() + "); serving without it");
+        }
     }
 
     ServerConfig serverConfig() throws java.io.IOException {

@@ -156,14 +156,8 @@ public final class Metrics implements AutoCloseable {
             this.arrivalNanos = arrivalNanos;
         }
 
-        /** A timing that records nothing: for the server's own warm-up requests. */
-        static RequestTiming unrecorded() {
-            return new RequestTiming(null, 0);
-        }
-
         /** Sequence {@code seq} produced a token at {@code nowNanos}. */
         void token(int seq, long nowNanos) {
-            if (meters == null) return;
             if (!firstTokenSeen) {
                 firstTokenSeen = true;
                 meters.timeToFirstToken.record(nowNanos - arrivalNanos, TimeUnit.NANOSECONDS);
@@ -175,7 +169,6 @@ public final class Metrics implements AutoCloseable {
 
         /** Sequence {@code seq} ended normally (length, stop token or stop string). */
         void sequenceFinished(int seq) {
-            if (meters == null) return;
             long[] t = sequences.remove(seq);
             if (t == null || t[2] < 2) return; // no gap between tokens to measure
             meters.timePerOutputToken.record((t[1] - t[0]) / (t[2] - 1), TimeUnit.NANOSECONDS);
@@ -183,7 +176,6 @@ public final class Metrics implements AutoCloseable {
 
         /** The whole response was produced at {@code nowNanos}. */
         void completed(long nowNanos) {
-            if (meters == null) return;
             meters.endToEnd.record(nowNanos - arrivalNanos, TimeUnit.NANOSECONDS);
         }
     }

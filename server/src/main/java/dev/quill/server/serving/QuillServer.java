@@ -63,7 +63,6 @@ public final class QuillServer implements AutoCloseable {
     private final Deployments deployments;
     /** The warm-up header's value: a secret of this process, so that no client can pass for the warm-up. */
     private final String warmupToken = java.util.UUID.randomUUID().toString();
-    private volatile boolean warmingUp;
     private final ApiKeys apiKeys;
     private final long created = System.currentTimeMillis() / 1000;
     private final Metrics metrics;
@@ -90,9 +89,7 @@ public final class QuillServer implements AutoCloseable {
                 server.setErrorHandler(new JsonErrorHandler());
             });
             c.jetty.modifyServletContextHandler(handler -> handler.insertHandler(new GracefulHandler()));
-            c.requestLogger.http((ctx, ms) -> {
-                if (!isWarmup(ctx)) metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx));
-            });
+            c.requestLogger.http((ctx, ms) -> metrics.requestAnswered(endpoint(ctx), ctx.method().name(), countedStatus(ctx)));
 
             c.routes.before(this::authenticate);
             get(c, "/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
@@ -166,23 +163,20 @@ public final class QuillServer implements AutoCloseable {
     /**
      * Sends each deployment a few real requests through this server ({@link ServingWarmup}), so that the JIT has
      * compiled the serving path with the real model before the first client: at most {@code budget} per deployment,
-     * skipped for deployments whose engine warm-up is off. {@code /ready} answers 503 meanwhile. The requests need no
-     * API key and are left out of the request metrics (the engines' token counters do count their tokens).
+     * skipped for deployments whose engine warm-up is off. The requests need no API key. {@code serve} runs this on a
+     * private loopback server before it opens its port, so that no client meets a half-warm server and the request
+     * metrics start empty (the engines' token counters do count the warm-up's tokens).
      */
     public void warmUp(Duration budget, Consumer<String> progress) {
-        warmingUp = true;
-        try {
-            for (Deployment d : deployments.all()) {
-                if (Boolean.FALSE.equals(d.config().engine().warmup())) continue;
-                ServingWarmup.Outcome o = ServingWarmup.run(loopback(), WARMUP_HEADER, warmupToken, d.name(),
-                        d.config().maxConcurrentRequests(), budget);
-                progress.accept("warmed up serving " + d.name() + " in " + String.format(Locale.ROOT, "%.1f", o.millis() / 1000.0)
-                        + " s (" + o.requests() + " requests" + (o.failed() > 0 ? ", " + o.failed() + " failed" : "")
-                        + (o.cutShort() ? ", stopped at the " + String.format(Locale.ROOT, "%.1f", budget.toMillis() / 1000.0) + " s budget" : "") + ")");
-                if (o.failed() > 0) LOG.warn("{} warm-up requests to {} failed; see the log above", o.failed(), d.name());
-            }
-        } finally {
-            warmingUp = false;
+        for (Deployment d : deployments.all()) {
+            if (Boolean.FALSE.equals(d.config().engine().warmup())) continue;
+            ServingWarmup.Outcome o = ServingWarmup.run(loopback(), WARMUP_HEADER, warmupToken, d.name(),
+                    d.config().maxConcurrentRequests(), budget);
+            progress.accept("warmed up serving " + d.name() + " in " + String.format(Locale.ROOT, "%.1f", o.millis() / 1000.0)
+                    + " s (" + o.requests() + " requests" + (o.failed() > 0 ? ", " + o.failed() + " failed" : "")
+                    + (o.cutShort() ? ", stopped at the " + String.format(Locale.ROOT, "%.1f", budget.toMillis() / 1000.0)
+                    + " s budget" : "") + ")");
+            if (o.failed() > 0) LOG.warn("{} warm-up requests to {} failed; see the log above", o.failed(), d.name());
         }
     }
 
@@ -243,7 +237,6 @@ public final class QuillServer implements AutoCloseable {
 
     private void ready(Context ctx) {
         if (inFlight.draining()) throw ApiException.of(ErrorKind.UNAVAILABLE, "The server is shutting down");
-        if (warmingUp) throw ApiException.of(ErrorKind.UNAVAILABLE, "The server is warming up; it is ready in a few seconds");
         json(ctx, 200, Map.of("status", "ready", "models", deployments.all().stream().map(Deployment::name).toList()));
     }
 
@@ -301,8 +294,7 @@ public final class QuillServer implements AutoCloseable {
      * connection watched for the client leaving.
      */
     private void generate(Context ctx, Deployment d, long arrivalNanos, Function<Responder, Object> service) {
-        try (Exchange x = inFlight.begin(isWarmup(ctx) ? Metrics.RequestTiming.unrecorded()
-                : metrics.startRequest(d.name(), arrivalNanos))) {
+        try (Exchange x = inFlight.begin(metrics.startRequest(d.name(), arrivalNanos))) {
             int outcome;
             try {
                 Object response;
