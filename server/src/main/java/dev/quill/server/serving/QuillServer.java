@@ -387,9 +387,27 @@ public final class QuillServer implements AutoCloseable {
                         List.of("header", "content-type"), type);
             }
         }
+        checkTransferCoding(ctx.header("Transfer-Encoding"));
         boolean gzip = gzipEncoded(ctx.header("Content-Encoding"));
         byte[] body = readBody(ctx);
         return Json.parse(gzip ? gunzip(body, config.maxBodyBytes()) : body);
+    }
+
+    /**
+     * Only chunked transfer is understood (the HTTP server undoes it); a body sent with another transfer coding
+     * (Transfer-Encoding: gzip, chunked) would otherwise read as empty or as garbage. Compression goes in
+     * Content-Encoding.
+     */
+    private static void checkTransferCoding(String transferEncoding) {
+        if (transferEncoding == null) return;
+        for (String coding : transferEncoding.split(",")) {
+            String c = coding.strip().toLowerCase(Locale.ROOT);
+            if (!c.isEmpty() && !c.equals("chunked") && !c.equals("identity")) {
+                throw ApiException.badRequest("invalid_body", "Transfer-Encoding '" + coding.strip() + "' is not supported: "
+                        + "send the body chunked or with a Content-Length, and compress it with 'Content-Encoding: gzip'",
+                        List.of("header", "transfer-encoding"), transferEncoding);
+            }
+        }
     }
 
     /** Whether the body is gzip-compressed; a coding other than gzip or identity is refused with 415. */

@@ -143,6 +143,15 @@ class MalformedHttpTest {
     }
 
     @Test
+    void aTransferCodingOtherThanChunkedIs400NamingIt() throws IOException {
+        String body = "{\"prompt\":\"hi\",\"max_tokens\":1}";
+        RawResponse response = raw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: gzip, chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n");
+        assertThat(assertEnvelope(response, 400, "BadRequestError", "invalid_body"))
+                .startsWith("Transfer-Encoding 'gzip' is not supported");
+    }
+
+    @Test
     void aChunkedBodyThatBreaksOffIs400() throws IOException {
         RawResponse response = raw("POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"prompt\"", true);
         assertThat(assertEnvelope(response, 400, "BadRequestError", "invalid_body")).contains("chunked encoding");
