@@ -176,7 +176,7 @@ public final class QuillServer implements AutoCloseable {
                     + " s (" + o.requests() + " requests" + (o.failed() > 0 ? ", " + o.failed() + " failed" : "")
                     + (o.cutShort() ? ", stopped at the " + String.format(Locale.ROOT, "%.1f", budget.toMillis() / 1000.0)
                     + " s budget" : "") + ")");
-            if (o.failed() > 0) LOG.warn("{} warm-up requests to {} failed; see the log above", o.failed(), d.name());
+            if (o.failed() > 0) LOG.warn("{} warm-up requests to {} failed; the first got {}", o.failed(), d.name(), o.firstFailure());
         }
     }
 

@@ -37,8 +37,12 @@ final class ServingWarmup {
     private static final int MAX_TOKENS = 64;
     private static final int TOGETHER = 4;
 
-    /** How one deployment's warm-up went. */
-    record Outcome(int requests, int failed, long millis, boolean cutShort) {}
+    /**
+     * How one deployment's warm-up went.
+     *
+     * @param firstFailure what the first failed request got (status and the start of the body, or the exception), or null
+     */
+    record Outcome(int requests, int failed, long millis, boolean cutShort, String firstFailure) {}
 
     private ServingWarmup() {}
 
@@ -53,6 +57,7 @@ final class ServingWarmup {
         int together = maxConcurrent > 0 ? Math.min(TOGETHER, maxConcurrent) : TOGETHER;
         int requests = 0;
         int failed = 0;
+        String firstFailure = null;
         boolean cutShort = false;
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
             List<List<HttpRequest>> phases = List.of(
@@ -67,11 +72,20 @@ final class ServingWarmup {
                 for (CompletableFuture<HttpResponse<String>> f : sent) {
                     long left = deadline - System.nanoTime();
                     try {
-                        if (f.get(Math.max(0, left), TimeUnit.NANOSECONDS).statusCode() != 200) failed++;
+                        HttpResponse<String> response = f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+                        if (response.statusCode() != 200) {
+                            failed++;
+                            if (firstFailure == null) {
+                                String body = response.body();
+                                firstFailure = "HTTP " + response.statusCode() + " "
+                                        + (body.length() > 300 ? body.substring(0, 300) + "…" : body);
+                            }
+                        }
                     } catch (TimeoutException e) {
                         cutShort = true;
                     } catch (ExecutionException e) {
                         failed++;
+                        if (firstFailure == null) firstFailure = String.valueOf(e.getCause());
                     }
                 }
                 if (cutShort) {
@@ -84,7 +98,7 @@ final class ServingWarmup {
             Thread.currentThread().interrupt();
             cutShort = true;
         }
-        return new Outcome(requests, failed, (System.nanoTime() - start) / 1_000_000, cutShort);
+        return new Outcome(requests, failed, (System.nanoTime() - start) / 1_000_000, cutShort, firstFailure);
     }
 
     /** {@code n} streamed completions of distinct prompts (variants {@code first} ...), sent at once. */

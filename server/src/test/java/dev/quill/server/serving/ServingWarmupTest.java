@@ -36,6 +36,21 @@ class ServingWarmupTest {
     }
 
     @Test
+    void failedRequestsAreCountedAndTheFirstReasonKeptButNothingStops() {
+        // A context of 16 tokens cannot hold the warm-up's prompts: every request is refused with a 400.
+        try (TestServer server = TestServer.of(new FakeEngine(new FakeTokenizer(false), 16, Duration.ZERO))) {
+            ServingWarmup.Outcome o = ServingWarmup.run(java.net.URI.create(server.server.address()), "x-none", "none",
+                    "fake", 0, Duration.ofSeconds(30));
+
+            assertThat(o.requests()).isEqualTo(7);
+            assertThat(o.failed()).isEqualTo(7);
+            assertThat(o.cutShort()).isFalse();
+            assertThat(o.firstFailure()).startsWith("HTTP 400 ").contains("context_length_exceeded");
+            assertThat(server.post("/v1/completions", "{'prompt':'hi','max_tokens':1}").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void theWarmupHeaderWithoutTheServersTokenOpensNothing() {
         try (TestServer server = serverWithKey(new FakeEngine())) {
             HttpResponse<String> forged = server.post("/v1/completions", "{'prompt':'x','max_tokens':1}",
