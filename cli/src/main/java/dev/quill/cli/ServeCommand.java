@@ -79,6 +79,12 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("serve: " + e.getMessage());
             return 2;
         }
+        String busy = portInUse(serverConfig.host(), serverConfig.port());
+        if (busy != null) {
+            // Said now rather than after loading and warming up the models, which can take a while.
+            System.err.println("serve: cannot listen on " + serverConfig.host() + ":" + serverConfig.port() + ": " + busy);
+            return 1;
+        }
         Deployments deployments;
         try {
             deployments = Deployments.load(serverConfig, message -> System.out.println(message));
@@ -122,6 +128,18 @@ public final class ServeCommand implements Callable<Integer> {
             warm.warmUp(SERVING_WARMUP_BUDGET, message -> System.out.println(message));
         } catch (RuntimeException e) {
             System.err.println("serve: the serving warm-up failed (" + e.getMessage() + "); serving without it");
+        }
+    }
+
+    /** Why the address cannot be listened on (in use, not local), or null when it can or the port is 0 (any). */
+    static String portInUse(String host, int port) {
+        if (port == 0) return null;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(host, port));
+            return null;
+        } catch (java.io.IOException e) {
+            return e.getMessage();
         }
     }
 

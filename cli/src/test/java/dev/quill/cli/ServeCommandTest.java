@@ -51,4 +51,29 @@ class ServeCommandTest {
         assertThatThrownBy(() -> parse("-m", model.toString(), "--speculative-tokens", "9"))
                 .hasMessageContaining("--speculative-tokens must be between 0 (off) and 8, got 9");
     }
+
+    @Test
+    void aPortInUseIsSaidBeforeTheModelsLoad(@TempDir Path dir) throws Exception {
+        Path notAModel = Files.writeString(dir.resolve("x.gguf"), "not a model: loading it would fail with exit 1 too");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            assertThat(ServeCommand.portInUse("127.0.0.1", taken.getLocalPort())).isNotNull();
+            var out = new java.io.ByteArrayOutputStream();
+            var err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream stdout = System.out, stderr = System.err;
+            System.setOut(new java.io.PrintStream(out, true));
+            System.setErr(new java.io.PrintStream(err, true));
+            int exit;
+            try {
+                exit = new CommandLine(new Main()).execute("serve", "-m", notAModel.toString(), "--port",
+                        String.valueOf(taken.getLocalPort()));
+            } finally {
+                System.setOut(stdout);
+                System.setErr(stderr);
+            }
+            assertThat(exit).isEqualTo(1);
+            assertThat(err.toString()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+            assertThat(out.toString()).doesNotContain("loading");
+        }
+        assertThat(ServeCommand.portInUse("127.0.0.1", 0)).isNull();
+    }
 }
