@@ -41,7 +41,7 @@ import java.util.Set;
  *     max_queue: 256                 # requests waiting for the engine; more get 429
  *     kv_f32: false
  *     prefix_caching: true
- *     warmup: true                   # compile the kernels at load, so that the first requests are fast
+ *     warmup: true                   # compile the kernels and warm the serving path up at start, so that the first requests are fast
  *     speculative_tokens: 3          # draft tokens per step of a lone sequence (1 with two); 0 = off
  *     content_filter:
  *       blocked_terms: [secret]      # case-insensitive substrings refused in prompts and cut from output
