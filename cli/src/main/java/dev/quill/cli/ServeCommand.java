@@ -41,6 +41,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "engine threads per model (default: all cores)")
     Integer threads;
 
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN",
+            description = "a browser origin allowed to call the API, e.g. https://app.example.com, or * for any (repeatable; default: none)")
+    java.util.List<String> corsOrigins;
+
     // Engine settings: given on the command line they apply to every deployment, over its config file settings.
     @Option(names = "--kv-cache", paramLabel = "SIZE", description = "KV cache memory per model, e.g. 512MB or 2GB (default: 512MB)")
     String kvCache;
@@ -164,6 +168,7 @@ public final class ServeCommand implements Callable<Integer> {
             if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1");
             c = c.withThreads(threads);
         }
+        if (corsOrigins != null && !corsOrigins.isEmpty()) c = c.withCorsOrigins(corsOrigins);
         return c.withEngineOverrides(engineSettings());
     }
 

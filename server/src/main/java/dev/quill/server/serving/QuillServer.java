@@ -82,6 +82,21 @@ public final class QuillServer implements AutoCloseable {
             c.http.prefer405over404 = true;
             c.http.compressionStrategy = CompressionStrategy.NONE;
             c.concurrency.useVirtualThreads = true;
+            if (!config.corsOrigins().isEmpty()) {
+                // Browser clients on these origins may call the API: preflights are answered, and responses name the
+                // origin and expose Quill's headers to the page.
+                c.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
+                    List<String> origins = config.corsOrigins();
+                    if (origins.contains("*")) {
+                        rule.anyHost();
+                    } else {
+                        rule.allowHost(origins.getFirst(), origins.subList(1, origins.size()).toArray(String[]::new));
+                    }
+                    for (String header : List.of("x-request-id", "x-quill-ignored-params", "x-ms-error-code", "Retry-After")) {
+                        rule.exposeHeader(header);
+                    }
+                }));
+            }
             // On stop, Jetty lets responses being written complete (those of drained requests end just before).
             c.jetty.modifyServer(server -> {
                 server.setStopTimeout(RESPONSE_COMPLETION_WAIT.toMillis());
@@ -232,6 +247,8 @@ public final class QuillServer implements AutoCloseable {
 
     private void authenticate(Context ctx) {
         if (ctx.path().equals("/health") || isWarmup(ctx)) return;
+        // A CORS preflight carries no credentials by design; it only asks whether the real request may be sent.
+        if (!config.corsOrigins().isEmpty() && ctx.method() == io.javalin.http.HandlerType.OPTIONS) return;
         apiKeys.check(ctx.header("Authorization"), ctx.header("api-key"));
     }
 

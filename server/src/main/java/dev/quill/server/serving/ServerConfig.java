@@ -24,6 +24,7 @@ import java.util.Set;
  * threads: 4                 # engine threads per model (0 = all cores)
  * max_body_bytes: 10485760
  * api_keys: [secret-1]       # also QUILL_API_KEYS (comma-separated); none = no authentication
+ * cors_origins: [https://app.example.com]   # browser origins allowed to call the API ("*" = any); none = no CORS
  * content_filter:            # applies to every deployment, in addition to its own
  *   blocked_terms: [forbidden]
  * deployments:
@@ -48,9 +49,17 @@ import java.util.Set;
  * </pre>
  */
 public record ServerConfig(String host, int port, int threads, long maxBodyBytes, List<String> apiKeys,
-                           List<DeploymentConfig> deployments) {
+                           List<DeploymentConfig> deployments, List<String> corsOrigins) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
+    /** A CORS origin: {@code *}, or a scheme and host with an optional port, as browsers send it. */
+    private static final java.util.regex.Pattern ORIGIN = java.util.regex.Pattern.compile("\\*|https?://[^/\\s:]+(:\\d{1,5})?");
+
+    /** A configuration without CORS. */
+    public ServerConfig(String host, int port, int threads, long maxBodyBytes, List<String> apiKeys,
+                        List<DeploymentConfig> deployments) {
+        this(host, port, threads, maxBodyBytes, apiKeys, deployments, List.of());
+    }
     public static final int DEFAULT_PORT = 8080;
     public static final long DEFAULT_MAX_BODY_BYTES = 10L * 1024 * 1024;
 
@@ -171,6 +180,12 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
                 if (!names.add(name)) throw new IllegalArgumentException("deployment name or alias '" + name + "' is used twice");
             }
         }
+        corsOrigins = List.copyOf(corsOrigins);
+        for (String origin : corsOrigins) {
+            if (!ORIGIN.matcher(origin).matches()) {
+                throw new IllegalArgumentException("a CORS origin is '*' or scheme://host[:port] (no path), got '" + origin + "'");
+            }
+        }
     }
 
     public static ServerConfig single(DeploymentConfig deployment) {
@@ -178,25 +193,30 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
     }
 
     public ServerConfig withListen(String host, int port) {
-        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys, deployments);
+        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys, deployments, corsOrigins);
     }
 
     public ServerConfig withThreads(int threads) {
-        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys, deployments);
+        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys, deployments, corsOrigins);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
-        return new ServerConfig(host, port, threads, maxBodyBytes, keys, deployments);
+        return new ServerConfig(host, port, threads, maxBodyBytes, keys, deployments, corsOrigins);
     }
 
     public ServerConfig withMaxBodyBytes(long bytes) {
-        return new ServerConfig(host, port, threads, bytes, apiKeys, deployments);
+        return new ServerConfig(host, port, threads, bytes, apiKeys, deployments, corsOrigins);
+    }
+
+    /** The browser origins allowed to call the API (CORS); empty = none. */
+    public ServerConfig withCorsOrigins(List<String> origins) {
+        return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys, deployments, origins);
     }
 
     /** Every deployment with {@code overrides} over its own engine settings (command-line options win). */
     public ServerConfig withEngineOverrides(EngineSettings overrides) {
         return new ServerConfig(host, port, threads, maxBodyBytes, apiKeys,
-                deployments.stream().map(d -> d.withEngine(overrides.over(d.engine()))).toList());
+                deployments.stream().map(d -> d.withEngine(overrides.over(d.engine()))).toList(), corsOrigins);
     }
 
     /** Reads a YAML config; model paths are resolved against the file's folder. */
@@ -216,6 +236,14 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         Integer threads = f.int32("threads", 0, 4096);
         Long maxBody = f.integer("max_body_bytes", 1, Long.MAX_VALUE);
         List<String> keys = strings(f.raw("api_keys"), f.loc("api_keys"));
+        List<String> origins = strings(f.raw("cors_origins"), f.loc("cors_origins"));
+        for (int i = 0; i < origins.size(); i++) {
+            if (!ORIGIN.matcher(origins.get(i)).matches()) {
+                List<Object> at = Loc.append(f.loc("cors_origins"), i);
+                throw ApiException.invalid(at, origins.get(i), Loc.param(at) + " must be '*' or scheme://host[:port] (no path), got '"
+                        + origins.get(i) + "'");
+            }
+        }
         ContentFilter everywhere = contentFilter(f);
         JsonNode list = f.required("deployments");
         if (!list.isArray() || list.isEmpty()) {
@@ -244,7 +272,7 @@ public record ServerConfig(String host, int port, int threads, long maxBodyBytes
         }
         rejectUnknown(f);
         return new ServerConfig(host == null ? DEFAULT_HOST : host, port == null ? DEFAULT_PORT : port,
-                threads == null ? 0 : threads, maxBody == null ? DEFAULT_MAX_BODY_BYTES : maxBody, keys, deployments);
+                threads == null ? 0 : threads, maxBody == null ? DEFAULT_MAX_BODY_BYTES : maxBody, keys, deployments, origins);
     }
 
     private static int orZero(Integer value) {

@@ -1,6 +1,7 @@
 package dev.quill.server.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quill.server.protocol.Json;
@@ -265,6 +266,18 @@ class QuillServerTest {
         }
 
         @Test
+        void withoutCorsOriginsAPreflightIs405AndResponsesHaveNoCorsHeaders() {
+            HttpResponse<String> preflight = server.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(server.url("/v1/chat/completions")))
+                    .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .header("Origin", "https://app.example.com").header("Access-Control-Request-Method", "POST").build());
+            assertThat(preflight.statusCode()).isEqualTo(405);
+            assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+            HttpResponse<String> post = server.post("/v1/completions", COMPLETION, "Origin", "https://app.example.com");
+            assertThat(post.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        }
+
+        @Test
         void responsesCarryARequestId() {
             HttpResponse<String> response = server.post("/v1/completions", COMPLETION);
             assertThat(response.headers().firstValue("x-request-id")).hasValue(json(response).get("id").asText());
@@ -358,6 +371,66 @@ class QuillServerTest {
                 status = server.post("/v1/completions", "{'prompt':'x','max_tokens':1,'model':'beta'}").statusCode();
             } while (status == 429 && System.nanoTime() < deadline);
             assertThat(status).isEqualTo(200);
+        }
+    }
+
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    class Cors {
+        private static final String APP = "https://app.example.com";
+        private TestServer server;
+
+        @BeforeAll
+        void start() {
+            ServerConfig config = ServerConfig.single(ServerConfig.DeploymentConfig.of("fake", Path.of("fake.gguf")))
+                    .withApiKeys(List.of("sk-right")).withCorsOrigins(List.of(APP));
+            server = new TestServer(config, List.of(new FakeEngine()));
+        }
+
+        @AfterAll
+        void stop() {
+            server.close();
+        }
+
+        private HttpResponse<String> preflight(String origin) {
+            return server.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url("/v1/chat/completions")))
+                    .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .header("Origin", origin).header("Access-Control-Request-Method", "POST")
+                    .header("Access-Control-Request-Headers", "authorization, content-type").build());
+        }
+
+        @Test
+        void anAllowedOriginsPreflightIsAnsweredWithoutAKey() {
+            HttpResponse<String> response = preflight(APP);
+            assertThat(response.statusCode()).isBetween(200, 204);
+            assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).hasValue(APP);
+            assertThat(response.headers().firstValue("Access-Control-Allow-Methods").orElse("")).containsIgnoringCase("POST");
+            assertThat(response.headers().firstValue("Access-Control-Allow-Headers").orElse("")).containsIgnoringCase("authorization");
+        }
+
+        @Test
+        void theRealRequestStillNeedsTheKeyAndNamesTheOriginAndQuillsHeaders() {
+            HttpResponse<String> response = server.post("/v1/chat/completions", CHAT, "Origin", APP, "Authorization", "Bearer sk-right");
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).hasValue(APP);
+            assertThat(response.headers().firstValue("Access-Control-Expose-Headers").orElse("")).containsIgnoringCase("x-request-id");
+            assertThat(server.post("/v1/chat/completions", CHAT, "Origin", APP).statusCode()).isEqualTo(401);
+        }
+
+        @Test
+        void anotherOriginGetsNoCorsHeaders() {
+            HttpResponse<String> response = server.post("/v1/chat/completions", CHAT, "Origin", "https://evil.example.com",
+                    "Authorization", "Bearer sk-right");
+            assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+            assertThat(preflight("https://evil.example.com").headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        }
+
+        @Test
+        void originsMustBeOriginsNotUrls() {
+            ServerConfig base = ServerConfig.single(ServerConfig.DeploymentConfig.of("fake", Path.of("fake.gguf")));
+            assertThatThrownBy(() -> base.withCorsOrigins(List.of("https://app.example.com/path")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scheme://host[:port]");
+            assertThat(base.withCorsOrigins(List.of("*", "http://localhost:3000")).corsOrigins()).hasSize(2);
         }
     }
 

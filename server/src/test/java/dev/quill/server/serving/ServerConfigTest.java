@@ -136,6 +136,16 @@ class ServerConfigTest {
     }
 
     @Test
+    void readsTheCorsOriginsAndRefusesAnythingButOrigins() throws IOException {
+        ServerConfig c = load("cors_origins: ['https://app.example.com', 'http://localhost:3000']\n"
+                + "deployments: [{name: m, model: m.gguf}]");
+        assertThat(c.corsOrigins()).containsExactly("https://app.example.com", "http://localhost:3000");
+        assertThat(load("deployments: [{name: m, model: m.gguf}]").corsOrigins()).isEmpty();
+        assertThatThrownBy(() -> load("cors_origins: ['app.example.com']\ndeployments: [{name: m, model: m.gguf}]"))
+                .hasMessageContaining("config.cors_origins[0] must be '*' or scheme://host[:port]");
+    }
+
+    @Test
     void namesWhatIsWrong() {
         assertThatThrownBy(() -> load("port: 8080")).hasMessageContaining("deployments");
         assertThatThrownBy(() -> load("deployments: [{model: m.gguf}]")).hasMessageContaining("config.deployments[0].name");
