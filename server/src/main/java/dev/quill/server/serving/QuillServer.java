@@ -186,7 +186,8 @@ public final class QuillServer implements AutoCloseable {
         for (Deployment d : deployments.all()) {
             if (Boolean.FALSE.equals(d.config().engine().warmup())) continue;
             ServingWarmup.Outcome o = ServingWarmup.run(loopback(), WARMUP_HEADER, warmupToken, d.name(),
-                    d.config().maxConcurrentRequests(), budget);
+                    d.config().maxConcurrentRequests(), budget, d.contextLength(),
+                    text -> d.tokenizer().encode(text, false, false).length);
             progress.accept("warmed up serving " + d.name() + " in " + String.format(Locale.ROOT, "%.1f", o.millis() / 1000.0)
                     + " s (" + o.requests() + " requests" + (o.failed() > 0 ? ", " + o.failed() + " failed" : "")
                     + (o.cutShort() ? ", stopped at the " + String.format(Locale.ROOT, "%.1f", budget.toMillis() / 1000.0)

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.ToIntFunction;
 
 /**
  * Real requests a server sends to itself before it announces that it is serving: one streamed completion alone, four
@@ -35,6 +36,8 @@ final class ServingWarmup {
             + "storms and of the great fish that nobody had ever caught. In the evening the lamps were lit one by one, "
             + "and the whole street smelled of bread.";
     private static final int MAX_TOKENS = 64;
+    /** What each prompt starts with ("Story 12. "), counted when fitting the text to a short context. */
+    private static final String PREFIX = "Story 00. ";
     private static final int TOGETHER = 4;
 
     /**
@@ -52,6 +55,18 @@ final class ServingWarmup {
      * @param header the warm-up header's name and the server's token, sent with every request
      */
     static Outcome run(URI base, String header, String token, String deployment, int maxConcurrent, Duration budget) {
+        return run(base, header, token, deployment, maxConcurrent, budget, Integer.MAX_VALUE, text -> 0);
+    }
+
+    /**
+     * As {@link #run(URI, String, String, String, int, Duration)} for a model of {@code contextLength} tokens: the
+     * prompts are cut (whole words, counted with {@code tokens}) to at most a third of it and the outputs to a quarter,
+     * so that a model with a short context is warmed up too (a chat template adds its own tokens).
+     */
+    static Outcome run(URI base, String header, String token, String deployment, int maxConcurrent, Duration budget,
+                       int contextLength, ToIntFunction<String> tokens) {
+        String text = fitted(contextLength / 3, tokens);
+        int maxTokens = Math.max(1, Math.min(MAX_TOKENS, contextLength / 4));
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
         int together = maxConcurrent > 0 ? Math.min(TOGETHER, maxConcurrent) : TOGETHER;
@@ -61,10 +76,10 @@ final class ServingWarmup {
         boolean cutShort = false;
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
             List<List<HttpRequest>> phases = List.of(
-                    List.of(completion(base, header, token, deployment, 0, true, MAX_TOKENS)),
-                    together(base, header, token, deployment, 1, together, MAX_TOKENS),
-                    List.of(chat(base, header, token, deployment, together + 1, true),
-                            chat(base, header, token, deployment, together + 2, false)));
+                    List.of(completion(base, header, token, deployment, text, 0, true, maxTokens)),
+                    together(base, header, token, deployment, text, 1, together, maxTokens),
+                    List.of(chat(base, header, token, deployment, text, together + 1, true, Math.max(1, maxTokens / 4)),
+                            chat(base, header, token, deployment, text, together + 2, false, Math.max(1, maxTokens / 4))));
             for (List<HttpRequest> phase : phases) {
                 List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
                 for (HttpRequest r : phase) sent.add(client.sendAsync(r, HttpResponse.BodyHandlers.ofString()));
@@ -102,19 +117,32 @@ final class ServingWarmup {
     }
 
     /** {@code n} streamed completions of distinct prompts (variants {@code first} ...), sent at once. */
-    private static List<HttpRequest> together(URI base, String header, String token, String deployment, int first, int n,
-                                              int maxTokens) {
+    private static List<HttpRequest> together(URI base, String header, String token, String deployment, String text,
+                                              int first, int n, int maxTokens) {
         List<HttpRequest> out = new ArrayList<>();
-        for (int i = first; i < first + n; i++) out.add(completion(base, header, token, deployment, i, true, maxTokens));
+        for (int i = first; i < first + n; i++) out.add(completion(base, header, token, deployment, text, i, true, maxTokens));
         return out;
     }
 
+    /** The longest start of {@link #TEXT}, in whole words, of at most {@code limit} tokens (at least one word). */
+    static String fitted(int limit, ToIntFunction<String> tokens) {
+        String[] words = TEXT.split(" ");
+        StringBuilder text = new StringBuilder(words[0]);
+        for (int i = 1; i < words.length; i++) {
+            String longer = text + " " + words[i];
+            if (tokens.applyAsInt(PREFIX + longer) > limit) break;
+            text.setLength(0);
+            text.append(longer);
+        }
+        return text.toString();
+    }
+
     /** A completion of a prompt made distinct by its first word, so that its prefill runs (no cached prefix). */
-    private static HttpRequest completion(URI base, String header, String token, String deployment, int variant,
-                                          boolean stream, int maxTokens) {
+    private static HttpRequest completion(URI base, String header, String token, String deployment, String text,
+                                          int variant, boolean stream, int maxTokens) {
         ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("model", deployment);
-        body.put("prompt", "Story " + variant + ". " + TEXT);
+        body.put("prompt", "Story " + variant + ". " + text);
         body.put("max_tokens", maxTokens);
         body.put("temperature", 0);
         body.put("stream", stream);
@@ -123,11 +151,12 @@ final class ServingWarmup {
         return post(base.resolve("/v1/completions"), header, token, deployment, body);
     }
 
-    private static HttpRequest chat(URI base, String header, String token, String deployment, int variant, boolean stream) {
+    private static HttpRequest chat(URI base, String header, String token, String deployment, String text, int variant,
+                                    boolean stream, int maxTokens) {
         ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("model", deployment);
-        body.putArray("messages").addObject().put("role", "user").put("content", "Story " + variant + ". " + TEXT);
-        body.put("max_tokens", MAX_TOKENS / 4);
+        body.putArray("messages").addObject().put("role", "user").put("content", "Story " + variant + ". " + text);
+        body.put("max_tokens", maxTokens);
         body.put("stream", stream);
         body.put("context_length_exceeded_behavior", "truncate");
         return post(base.resolve("/v1/chat/completions"), header, token, deployment, body);

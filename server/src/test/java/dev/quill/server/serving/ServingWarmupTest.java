@@ -37,17 +37,34 @@ class ServingWarmupTest {
 
     @Test
     void failedRequestsAreCountedAndTheFirstReasonKeptButNothingStops() {
-        // A context of 16 tokens cannot hold the warm-up's prompts: every request is refused with a 400.
-        try (TestServer server = TestServer.of(new FakeEngine(new FakeTokenizer(false), 16, Duration.ZERO))) {
+        FakeEngine full = new FakeEngine();
+        full.queueFull = true; // every request is refused with a 429
+        try (TestServer server = TestServer.of(full)) {
             ServingWarmup.Outcome o = ServingWarmup.run(java.net.URI.create(server.server.address()), "x-none", "none",
                     "fake", 0, Duration.ofSeconds(30));
 
             assertThat(o.requests()).isEqualTo(7);
             assertThat(o.failed()).isEqualTo(7);
             assertThat(o.cutShort()).isFalse();
-            assertThat(o.firstFailure()).startsWith("HTTP 400 ").contains("context_length_exceeded");
+            assertThat(o.firstFailure()).startsWith("HTTP 429 ").contains("too_many_requests");
+            full.queueFull = false;
             assertThat(server.post("/v1/completions", "{'prompt':'hi','max_tokens':1}").statusCode()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void aModelWithAShortContextGetsShorterPromptsAndOutputs() {
+        FakeEngine small = new FakeEngine(new FakeTokenizer(false), 64, Duration.ZERO);
+        try (TestServer server = TestServer.of(small)) {
+            List<String> progress = new ArrayList<>();
+            server.server.warmUp(Duration.ofSeconds(30), progress::add);
+
+            assertThat(progress).singleElement().asString().contains("(7 requests)").doesNotContain("failed");
+            assertThat(small.requests).allSatisfy(r -> assertThat(r.prompt().length + r.maxTokens()).isLessThanOrEqualTo(64));
+        }
+        assertThat(ServingWarmup.fitted(1000, String::length)).startsWith("The river").endsWith("of bread.");
+        assertThat(ServingWarmup.fitted(20, String::length)).isEqualTo("The river");
+        assertThat(ServingWarmup.fitted(0, String::length)).isEqualTo("The");
     }
 
     @Test
