@@ -26,9 +26,6 @@ public final class ApiKeys {
         this.digests = List.copyOf(out);
     }
 
-    /** RFC 9110: a 401 names the scheme the client should use. */
-    private static final java.util.Map<String, String> CHALLENGE = java.util.Map.of("WWW-Authenticate", "Bearer");
-
     /** The configured keys plus those in {@code QUILL_API_KEYS} (comma-separated). */
     public static ApiKeys of(List<String> configured, String environmentValue) {
         List<String> keys = new ArrayList<>(configured);
@@ -50,24 +47,28 @@ public final class ApiKeys {
             presented = bearerToken(authorization.strip());
             if (presented == null) {
                 // Neither the scheme nor the rest is repeated: a bare key sent without a scheme would be echoed.
-                throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The Authorization header is not a "
-                        + "Bearer token: send 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, CHALLENGE);
+                throw unauthorized("invalid_api_key", "The Authorization header is not a Bearer token: send "
+                        + "'Authorization: Bearer <key>' or 'api-key: <key>'");
             }
             if (presented.isEmpty()) {
-                throw new ApiException(ErrorKind.UNAUTHORIZED, "missing_api_key",
-                        "The Authorization header has no key after 'Bearer': send 'Authorization: Bearer <key>'", null, null, CHALLENGE);
+                throw unauthorized("missing_api_key", "The Authorization header has no key after 'Bearer': send "
+                        + "'Authorization: Bearer <key>'");
             }
         }
         if (presented == null) {
-            throw new ApiException(ErrorKind.UNAUTHORIZED, "missing_api_key",
-                    "No API key: send it as 'Authorization: Bearer <key>' or 'api-key: <key>'", null, null, CHALLENGE);
+            throw unauthorized("missing_api_key", "No API key: send it as 'Authorization: Bearer <key>' or 'api-key: <key>'");
         }
         byte[] candidate = digest(presented);
         boolean match = false;
         for (byte[] known : digests) match |= MessageDigest.isEqual(known, candidate);
         if (!match) {
-            throw new ApiException(ErrorKind.UNAUTHORIZED, "invalid_api_key", "The API key is not valid", null, null, CHALLENGE);
+            throw unauthorized("invalid_api_key", "The API key is not valid");
         }
+    }
+
+    /** A 401; it names the scheme the client should use (RFC 9110). */
+    private static ApiException unauthorized(String code, String message) {
+        return new ApiException(ErrorKind.UNAUTHORIZED, code, message, null, null, java.util.Map.of("WWW-Authenticate", "Bearer"));
     }
 
     /**

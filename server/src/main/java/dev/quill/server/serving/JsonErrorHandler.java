@@ -2,8 +2,6 @@ package dev.quill.server.serving;
 
 import dev.quill.server.protocol.ApiException;
 import dev.quill.server.protocol.ErrorKind;
-import dev.quill.server.protocol.ErrorResponse;
-import dev.quill.server.protocol.Json;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.http.HttpException;
@@ -13,8 +11,6 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Answers the errors Jetty finds itself, before a request reaches the routes (a malformed request line, URI or
@@ -22,8 +18,6 @@ import org.slf4j.LoggerFactory;
  * envelope and {@code x-ms-error-code} header as every other error, instead of Jetty's HTML page.
  */
 final class JsonErrorHandler extends ErrorHandler {
-
-    private static final Logger LOG = LoggerFactory.getLogger(JsonErrorHandler.class);
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
@@ -40,13 +34,7 @@ final class JsonErrorHandler extends ErrorHandler {
         }
         int headerLimit = request.getConnectionMetaData().getHttpConfiguration().getRequestHeaderSize();
         ApiException e = describe(status, reason, request.getMethod(), request.getHttpURI().getPathQuery(), headerLimit);
-        String body;
-        try {
-            body = Json.write(e.toResponse());
-        } catch (RuntimeException failure) {
-            LOG.warn("could not write the error envelope for a {}; sent a minimal one", e.status(), failure);
-            body = ErrorResponse.minimal(e.getMessage(), e.kind().type, e.code(), e.status());
-        }
+        String body = QuillServer.errorBody(e);
         response.setStatus(e.status());
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put("x-ms-error-code", e.code());

@@ -188,10 +188,7 @@ public final class QuillServer implements AutoCloseable {
             ServingWarmup.Outcome o = ServingWarmup.run(loopback(), WARMUP_HEADER, warmupToken, d.name(),
                     d.config().maxConcurrentRequests(), budget, d.contextLength(),
                     text -> d.tokenizer().encode(text, false, false).length);
-            progress.accept("warmed up serving " + d.name() + " in " + String.format(Locale.ROOT, "%.1f", o.millis() / 1000.0)
-                    + " s (" + o.requests() + " requests" + (o.failed() > 0 ? ", " + o.failed() + " failed" : "")
-                    + (o.cutShort() ? ", stopped at the " + String.format(Locale.ROOT, "%.1f", budget.toMillis() / 1000.0)
-                    + " s budget" : "") + ")");
+            progress.accept(o.summary(d.name(), budget));
             if (o.failed() > 0) LOG.warn("{} warm-up requests to {} failed; the first got {}", o.failed(), d.name(), o.firstFailure());
         }
     }
@@ -514,14 +511,17 @@ public final class QuillServer implements AutoCloseable {
         ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
         ctx.header("x-ms-error-code", e.code());
         e.headers().forEach(ctx::header);
-        String body;
+        ctx.status(e.status()).contentType("application/json").result(errorBody(e));
+    }
+
+    /** The error's JSON envelope; should writing it fail, a minimal one that cannot, so a client always gets one. */
+    static String errorBody(ApiException e) {
         try {
-            body = Json.write(e.toResponse());
+            return Json.write(e.toResponse());
         } catch (RuntimeException failure) {
             LOG.warn("could not write the error envelope for a {} ({}); sent a minimal one", e.status(), e.code(), failure);
-            body = ErrorResponse.minimal(e.getMessage(), e.kind().type, e.code(), e.status());
+            return ErrorResponse.minimal(e.getMessage(), e.kind().type, e.code(), e.status());
         }
-        ctx.status(e.status()).contentType("application/json").result(body);
     }
 
     private static ApiException translate(HttpResponseException e, Context ctx, String allowed) {

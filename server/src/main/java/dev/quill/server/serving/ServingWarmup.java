@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,27 +46,32 @@ final class ServingWarmup {
      *
      * @param firstFailure what the first failed request got (status and the start of the body, or the exception), or null
      */
-    record Outcome(int requests, int failed, long millis, boolean cutShort, String firstFailure) {}
+    record Outcome(int requests, int failed, long millis, boolean cutShort, String firstFailure) {
+        /** The line {@code serve} prints. */
+        String summary(String deployment, Duration budget) {
+            return "warmed up serving " + deployment + " in " + seconds(millis) + " s (" + requests + " requests"
+                    + (failed > 0 ? ", " + failed + " failed" : "")
+                    + (cutShort ? ", stopped at the " + seconds(budget.toMillis()) + " s budget" : "") + ")";
+        }
+
+        private static String seconds(long millis) {
+            return String.format(Locale.ROOT, "%.1f", millis / 1000.0);
+        }
+    }
 
     private ServingWarmup() {}
 
     /**
-     * Warms the serving path of the deployment named {@code deployment} through the server at {@code base}.
+     * Warms the serving path of the deployment named {@code deployment}, a model of {@code contextLength} tokens,
+     * through the server at {@code base}. The prompts are cut (whole words, counted with {@code tokens}) to at most a
+     * third of the context and the outputs to a quarter, so that a model with a short context is warmed up too (a chat
+     * template adds its own tokens).
      *
      * @param header the warm-up header's name and the server's token, sent with every request
      */
-    static Outcome run(URI base, String header, String token, String deployment, int maxConcurrent, Duration budget) {
-        return run(base, header, token, deployment, maxConcurrent, budget, Integer.MAX_VALUE, text -> 0);
-    }
-
-    /**
-     * As {@link #run(URI, String, String, String, int, Duration)} for a model of {@code contextLength} tokens: the
-     * prompts are cut (whole words, counted with {@code tokens}) to at most a third of it and the outputs to a quarter,
-     * so that a model with a short context is warmed up too (a chat template adds its own tokens).
-     */
     static Outcome run(URI base, String header, String token, String deployment, int maxConcurrent, Duration budget,
                        int contextLength, ToIntFunction<String> tokens) {
-        String text = fitted(contextLength / 3, tokens);
+        Requests make = new Requests(base, header, token, deployment, fitted(contextLength / 3, tokens));
         int maxTokens = Math.max(1, Math.min(MAX_TOKENS, contextLength / 4));
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
@@ -75,11 +81,13 @@ final class ServingWarmup {
         String firstFailure = null;
         boolean cutShort = false;
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            List<HttpRequest> atOnce = new ArrayList<>();
+            for (int i = 1; i <= together; i++) atOnce.add(make.completion(i, true, maxTokens));
             List<List<HttpRequest>> phases = List.of(
-                    List.of(completion(base, header, token, deployment, text, 0, true, maxTokens)),
-                    together(base, header, token, deployment, text, 1, together, maxTokens),
-                    List.of(chat(base, header, token, deployment, text, together + 1, true, Math.max(1, maxTokens / 4)),
-                            chat(base, header, token, deployment, text, together + 2, false, Math.max(1, maxTokens / 4))));
+                    List.of(make.completion(0, true, maxTokens)),
+                    atOnce,
+                    List.of(make.chat(together + 1, true, Math.max(1, maxTokens / 4)),
+                            make.chat(together + 2, false, Math.max(1, maxTokens / 4))));
             for (List<HttpRequest> phase : phases) {
                 List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
                 for (HttpRequest r : phase) sent.add(client.sendAsync(r, HttpResponse.BodyHandlers.ofString()));
@@ -116,14 +124,6 @@ final class ServingWarmup {
         return new Outcome(requests, failed, (System.nanoTime() - start) / 1_000_000, cutShort, firstFailure);
     }
 
-    /** {@code n} streamed completions of distinct prompts (variants {@code first} ...), sent at once. */
-    private static List<HttpRequest> together(URI base, String header, String token, String deployment, String text,
-                                              int first, int n, int maxTokens) {
-        List<HttpRequest> out = new ArrayList<>();
-        for (int i = first; i < first + n; i++) out.add(completion(base, header, token, deployment, text, i, true, maxTokens));
-        return out;
-    }
-
     /** The longest start of {@link #TEXT}, in whole words, of at most {@code limit} tokens (at least one word). */
     static String fitted(int limit, ToIntFunction<String> tokens) {
         String[] words = TEXT.split(" ");
@@ -137,38 +137,40 @@ final class ServingWarmup {
         return text.toString();
     }
 
-    /** A completion of a prompt made distinct by its first word, so that its prefill runs (no cached prefix). */
-    private static HttpRequest completion(URI base, String header, String token, String deployment, String text,
-                                          int variant, boolean stream, int maxTokens) {
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("model", deployment);
-        body.put("prompt", "Story " + variant + ". " + text);
-        body.put("max_tokens", maxTokens);
-        body.put("temperature", 0);
-        body.put("stream", stream);
-        body.put("ignore_eos", true);
-        body.put("context_length_exceeded_behavior", "truncate");
-        return post(base.resolve("/v1/completions"), header, token, deployment, body);
-    }
+    /** The warm-up's requests to one deployment: prompts of {@code text}, each made distinct by its first words. */
+    private record Requests(URI base, String header, String token, String deployment, String text) {
 
-    private static HttpRequest chat(URI base, String header, String token, String deployment, String text, int variant,
-                                    boolean stream, int maxTokens) {
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("model", deployment);
-        body.putArray("messages").addObject().put("role", "user").put("content", "Story " + variant + ". " + text);
-        body.put("max_tokens", maxTokens);
-        body.put("stream", stream);
-        body.put("context_length_exceeded_behavior", "truncate");
-        return post(base.resolve("/v1/chat/completions"), header, token, deployment, body);
-    }
+        /** A completion whose prompt no other request shares, so that its prefill runs (no cached prefix). */
+        HttpRequest completion(int variant, boolean stream, int maxTokens) {
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            body.put("model", deployment);
+            body.put("prompt", "Story " + variant + ". " + text);
+            body.put("max_tokens", maxTokens);
+            body.put("temperature", 0);
+            body.put("stream", stream);
+            body.put("ignore_eos", true);
+            body.put("context_length_exceeded_behavior", "truncate");
+            return post("/v1/completions", body);
+        }
 
-    private static HttpRequest post(URI uri, String header, String token, String deployment, ObjectNode body) {
-        return HttpRequest.newBuilder(uri)
-                .header("Content-Type", "application/json")
-                .header(header, token)
-                .header(Deployments.DEPLOYMENT_HEADER, deployment)
-                .header(ExtraParameters.HEADER, "pass-through")
-                .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)))
-                .build();
+        HttpRequest chat(int variant, boolean stream, int maxTokens) {
+            ObjectNode body = Json.MAPPER.createObjectNode();
+            body.put("model", deployment);
+            body.putArray("messages").addObject().put("role", "user").put("content", "Story " + variant + ". " + text);
+            body.put("max_tokens", maxTokens);
+            body.put("stream", stream);
+            body.put("context_length_exceeded_behavior", "truncate");
+            return post("/v1/chat/completions", body);
+        }
+
+        private HttpRequest post(String path, ObjectNode body) {
+            return HttpRequest.newBuilder(base.resolve(path))
+                    .header("Content-Type", "application/json")
+                    .header(header, token)
+                    .header(Deployments.DEPLOYMENT_HEADER, deployment)
+                    .header(ExtraParameters.HEADER, "pass-through")
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)))
+                    .build();
+        }
     }
 }

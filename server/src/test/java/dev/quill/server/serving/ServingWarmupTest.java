@@ -41,7 +41,7 @@ class ServingWarmupTest {
         full.queueFull = true; // every request is refused with a 429
         try (TestServer server = TestServer.of(full)) {
             ServingWarmup.Outcome o = ServingWarmup.run(java.net.URI.create(server.server.address()), "x-none", "none",
-                    "fake", 0, Duration.ofSeconds(30));
+                    "fake", 0, Duration.ofSeconds(30), 4096, text -> 0);
 
             assertThat(o.requests()).isEqualTo(7);
             assertThat(o.failed()).isEqualTo(7);
